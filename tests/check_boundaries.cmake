@@ -1,0 +1,13 @@
+# Fails when a module includes a module it must not depend on (see DESIGN.md).
+function(check_dir dir forbidden)
+  file(GLOB_RECURSE files ${SRC}/${dir}/*.cpp ${SRC}/${dir}/*.hpp ${SRC}/${dir}/*.h)
+  foreach(f ${files})
+    file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<](${forbidden})/")
+    if(lines)
+      message(SEND_ERROR "${f} includes a forbidden module: ${lines}")
+    endif()
+  endforeach()
+endfunction()
+check_dir(common "client|server")
+check_dir(server "client")
+check_dir(client "server")
