@@ -33,6 +33,7 @@ struct Config {
   Durability durability = Durability::normal;
   std::uint32_t group_commit_max_delay_us = 2000;  // wait at most this long to batch
   std::uint32_t group_commit_max_ops = 512;
+  std::uint64_t max_db_bytes = 0;  // storage quota; 0 = unlimited (writes past it fail: storage_failed)
 
   // limits
   std::uint32_t max_body_bytes = 16 * 1024;
