@@ -11,7 +11,12 @@
 #include <string_view>
 
 #include "chatsdk/result.hpp"
+#include <memory>
+
+#include "common/util/clock.hpp"
 #include "server/api.hpp"
+#include "server/config.hpp"
+#include "server/store/store.hpp"
 
 namespace chatsdk::server {
 
@@ -49,5 +54,18 @@ class EngineApi {
   /// Liveness for /healthz: false when the store is failing.
   virtual bool healthy() const = 0;
 };
+
+/// The engine over a store. `open()` must be called (loads channels) before serving.
+class Engine;
+struct EngineDeps {
+  const Config& config;
+  Wire& wire;
+  LoopPoster& poster;
+  Metrics& metrics;
+  const Clock& clock;
+  std::unique_ptr<store::Store> store;
+};
+/// Opens the store, loads state; error when the database cannot be opened.
+Result<std::unique_ptr<EngineApi>> make_engine(EngineDeps deps);
 
 }  // namespace chatsdk::server
