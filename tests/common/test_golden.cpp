@@ -111,9 +111,11 @@ Case parse_case(const std::string& file, std::size_t line_no, const std::string&
     REQUIRE(pad.IsObject());
     REQUIRE(pad.HasMember("count"));
     REQUIRE(pad["count"].IsUint());
-    std::string fill;
     const std::string text = get_string(pad, "text");
-    for (unsigned i = 0; i < pad["count"].GetUint(); ++i) fill += text;
+    const unsigned count = pad["count"].GetUint();
+    std::string fill;
+    fill.reserve(text.size() * count);
+    for (unsigned i = 0; i < count; ++i) fill.append(text);
     const std::string marker = get_string(pad, "marker");
     REQUIRE_MESSAGE(c.in.find(marker) != std::string::npos, "pad marker not in the input");
     apply_pad(c.in, marker, fill);
