@@ -33,7 +33,9 @@ struct Case {
   std::string pending;  // non-empty: a known codec bug; the case must currently fail
 };
 
-fs::path golden_dir() { return fs::path(CHATSDK_SOURCE_DIR) / "tests" / "data" / "golden"; }
+fs::path golden_dir() {
+  return fs::path(CHATSDK_SOURCE_DIR) / "tests" / "data" / "golden";
+}
 
 std::optional<std::string> from_hex(std::string_view hex) {
   auto nibble = [](char c) -> int {
@@ -115,7 +117,8 @@ Case parse_case(const std::string& file, std::size_t line_no, const std::string&
     const unsigned count = pad["count"].GetUint();
     std::string fill;
     fill.reserve(text.size() * count);
-    for (unsigned i = 0; i < count; ++i) fill.append(text);
+    for (unsigned i = 0; i < count; ++i)
+      fill.append(text);
     const std::string marker = get_string(pad, "marker");
     REQUIRE_MESSAGE(c.in.find(marker) != std::string::npos, "pad marker not in the input");
     apply_pad(c.in, marker, fill);
@@ -148,10 +151,10 @@ std::vector<Case> load_all() {
 
 struct Outcome {
   bool decoded = false;
-  std::string type;      // frame type when decoded
-  std::string encoded;   // re-encoding when decoded
-  std::string code;      // error code name when not
-  std::string message;   // error detail when not
+  std::string type;     // frame type when decoded
+  std::string encoded;  // re-encoding when decoded
+  std::string code;     // error code name when not
+  std::string message;  // error detail when not
 };
 
 Outcome run(bool server, std::string_view bytes) {
@@ -252,9 +255,9 @@ TEST_CASE("golden transcripts cover every frame type and every decode error clas
     INFO("server frame " << name);
     CHECK(server_ok.count(std::string(name)) == 1);
   }
-  for (const char* code : {"malformed_frame", "unknown_type", "missing_field", "wrong_type",
-                           "invalid_utf8", "frame_too_large", "too_deep", "out_of_range",
-                           "body_too_large"}) {
+  for (const char* code :
+       {"malformed_frame", "unknown_type", "missing_field", "wrong_type", "invalid_utf8",
+        "frame_too_large", "too_deep", "out_of_range", "body_too_large"}) {
     INFO("error class " << code);
     CHECK(error_codes.count(code) == 1);
   }

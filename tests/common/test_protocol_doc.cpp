@@ -34,16 +34,17 @@ std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
+  while (std::getline(in, line))
+    lines.push_back(line);
   return lines;
 }
 
 /// The document cut into level-3 sections ("### X" up to the next heading of
 /// level 1-3), ignoring '#' lines inside fenced code blocks.
 struct Doc {
-  std::vector<std::string> frame_headings;             // "### `name`", in order
-  std::map<std::string, std::string> frame_sections;   // name -> text (duplicates joined)
-  std::map<std::string, std::string> other_sections;   // "### Message" -> text
+  std::vector<std::string> frame_headings;            // "### `name`", in order
+  std::map<std::string, std::string> frame_sections;  // name -> text (duplicates joined)
+  std::map<std::string, std::string> other_sections;  // "### Message" -> text
   std::vector<std::string> lines;
 };
 
@@ -115,7 +116,8 @@ bool has_field_row(const std::string& section, const std::string& field) {
 /// Number of errc codes: names are dense from 0 until errc_name says "unknown".
 int errc_count() {
   int n = 0;
-  while (errc_name(static_cast<Errc>(n)) != "unknown") ++n;
+  while (errc_name(static_cast<Errc>(n)) != "unknown")
+    ++n;
   return n;
 }
 
@@ -138,8 +140,10 @@ std::vector<std::string> json_example_lines(const std::string& text) {
 TEST_CASE("protocol.md has exactly one frame heading per frame type and direction") {
   const Doc doc = parse_doc();
   std::multiset<std::string> expected;
-  for (auto name : proto::client_frame_types()) expected.emplace(name);
-  for (auto name : proto::server_frame_types()) expected.emplace(name);
+  for (auto name : proto::client_frame_types())
+    expected.emplace(name);
+  for (auto name : proto::server_frame_types())
+    expected.emplace(name);
   REQUIRE(expected.size() == 43);
 
   // A name used in both directions ("typing") may be documented under one
