@@ -1,5 +1,9 @@
 // SQLite store: sync (delta / too_far_behind / joined / removed, paging),
 // keyset history, unread and mention arithmetic, receipt cursors.
+#include <map>
+#include <random>
+#include <set>
+
 #include "test_store_fixture.hpp"
 
 namespace chatsdk::server::store::test {
@@ -100,6 +104,100 @@ TEST_CASE("store: sync reports joined, delta, removed and pages with more") {
   CHECK(find_channel(si, "c1")->info->name == "renamed");
   (void)m2;
   (void)m3;
+}
+
+TEST_CASE("store: paging a delta from any cursor with any limit yields exactly the changes") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "p", {"bob"}).ok());
+  std::mt19937 rng(7);
+  auto pick = [&](std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng); };
+  Seq last = 0;
+  std::map<std::string, Version> member_versions{{"alice", 1}, {"bob", 1}};
+  for (int i = 0; i < 400; ++i) {
+    const auto dice = pick(100);
+    if (dice < 55 || last == 0) {
+      const Seq reply_to = pick(4) == 0 && last > 0 ? 1 + pick(static_cast<std::uint32_t>(last)) : 0;
+      auto r = f.send(pick(2) == 0 ? "alice" : "bob", "p", "m", "", reply_to);
+      REQUIRE(r.ok());
+      last = r.seq;
+      continue;
+    }
+    const Seq seq = 1 + pick(static_cast<std::uint32_t>(last));
+    if (dice < 70) {
+      f.write(EditOp{"alice", "p", f.cid(), "edited", seq, {}, kNow});  // may be denied: fine
+    } else if (dice < 85) {
+      f.react("bob", "p", seq, pick(2) == 0 ? "a" : "b",
+              pick(2) == 0 ? proto::ReactAction::add : proto::ReactAction::remove);
+    } else if (dice < 90) {
+      f.write(DeleteOp{"alice", "p", f.cid(), seq, false, kNow});
+    } else {
+      const std::string user = "m" + std::to_string(pick(5));
+      auto r = pick(2) == 0 ? f.add("alice", "p", {user}) : f.remove("alice", "p", {user});
+      REQUIRE(r.ok());
+      for (const auto& ch : r.member_changes) member_versions[ch.user] = ch.version;
+    }
+  }
+  // The reference: every message's current state.
+  std::map<Seq, Version> ref;
+  for (Seq before = last + 1; before > 1;) {
+    auto page = f.history("bob", "p", before, 0, 500);
+    for (const auto& m : page.messages) ref[m.seq] = m.version;
+    before = page.messages.front().seq;
+  }
+  REQUIRE(ref.size() == last);
+  const Version head = find_channel(f.sync("bob", {{"p", 1}}), "p")->head_version;
+
+  for (Version start : {Version{0}, Version{1}, Version{37}, Version{200}, head - 3, head}) {
+    for (std::uint32_t limit : {1u, 3u, 7u, 50u}) {
+      CAPTURE(start);
+      CAPTURE(limit);
+      std::map<Seq, Version> got;
+      std::map<std::string, Version> got_members;
+      Version cur = start;
+      for (int round = 0; round < 2000; ++round) {
+        auto s = f.sync("bob", {{"p", cur}}, limit);
+        const auto* cs = find_channel(s, "p");
+        REQUIRE(cs != nullptr);
+        REQUIRE(cs->status == SyncStatus::delta);
+        // At most `limit` changes; one change may touch several members
+        // (a channel's creation gives every initial member version 1).
+        std::set<Version> versions;
+        for (const auto& m : cs->messages) versions.insert(m.version);
+        for (const auto& m : cs->members) versions.insert(m.version);
+        CHECK(versions.size() <= limit);
+        Version prev = cur;
+        for (const auto& m : cs->messages) {
+          CHECK(m.version > prev);  // ascending, after the cursor
+          prev = m.version;
+          CHECK(m.version <= cs->version);
+          got[m.seq] = m.version;
+        }
+        for (const auto& m : cs->members) {
+          CHECK(m.version > cur);
+          CHECK(m.version <= cs->version);
+          got_members[m.user] = m.version;
+        }
+        CHECK(s.more == (cs->version < head));
+        if (cur < head) {
+          REQUIRE(cs->version > cur);  // always progresses
+        }
+        cur = cs->version;
+        if (cur == head) break;
+      }
+      REQUIRE(cur == head);
+      for (const auto& [seq, version] : ref) {
+        if (version > start) {
+          CHECK(got[seq] == version);
+        } else {
+          CHECK(got.count(seq) == 0);
+        }
+      }
+      for (const auto& [user, version] : member_versions) {
+        if (version > start) CHECK(got_members[user] == version);
+      }
+    }
+  }
 }
 
 TEST_CASE("store: sync says too_far_behind with the newest page; total cap leaves channels out") {

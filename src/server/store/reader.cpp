@@ -30,9 +30,16 @@ constexpr char kRemovedVersion[] =
     "WHERE c.cid = ?1 AND m.user = ?2";
 constexpr char kMentionCount[] =
     "SELECT count(*) FROM mentions WHERE user = ?1 AND channel = ?2 AND seq > ?3";
-constexpr char kMessagesByVersion[] =
+// Changed-after-send messages (the partial index messages_by_version).
+constexpr char kChangedByVersion[] =
     "SELECT " CHATSDK_MSG_COLS " FROM messages WHERE channel = ?1 AND version > ?2 "
-    "ORDER BY version LIMIT ?3";
+    "AND version <> created_version ORDER BY version LIMIT ?3";
+// Messages sent after a seq, with their creation version.
+constexpr char kSentAfter[] =
+    "SELECT " CHATSDK_MSG_COLS ", created_version FROM messages WHERE channel = ?1 AND seq > ?2 "
+    "ORDER BY seq LIMIT ?3";
+constexpr char kCreatedVersion[] =
+    "SELECT created_version FROM messages WHERE channel = ?1 AND seq = ?2";
 constexpr char kMembersByVersion[] =
     "SELECT m.user, m.role, m.removed, m.version, coalesce(cu.read_seq, 0) FROM members AS m "
     "LEFT JOIN cursors AS cu ON cu.user = m.user AND cu.channel = m.channel "
@@ -177,6 +184,84 @@ void Reader::fill_members(const Chan& c, Version after, Version upto, bool chang
 
 // ---------------------------------------------------------------- sync
 
+Seq Reader::sent_at_or_before(std::int64_t channel, Seq last_seq, Version cursor) {
+  // created_version strictly grows with seq and is at least seq + 1 (the
+  // channel's creation is version 1), so the answer lies in [0, min(last, cursor)].
+  Seq lo = 0;
+  Seq hi = std::min<Seq>(last_seq, cursor);
+  while (lo < hi) {
+    const Seq mid = lo + (hi - lo + 1) / 2;
+    Query q(db_, kCreatedVersion);
+    q.bind(1, channel).bind(2, mid);
+    if (!q.step()) return lo;  // storage failure: recorded, the result is dropped
+    if (q.u64(0) <= cursor) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+void Reader::delta_changes(const Chan& c, Version cursor, std::uint32_t n, proto::ChannelSync& cs,
+                           Version& cover) {
+  // Every change after `cursor` is one of: a message never changed since its
+  // send (version == created_version; found by seq after the last message
+  // sent at or before the cursor), a message changed later (partial index by
+  // version), or a membership (by version). Each list is read up to n+1
+  // entries; `horizon` is the highest version up to which all three lists are
+  // complete, and the reply covers the first n changes below it.
+  constexpr Version kAll = ~Version{0};
+  Version horizon = c.info.version;
+  std::vector<proto::Message> fresh;
+  {
+    const Seq after = sent_at_or_before(c.id, c.info.last_seq, cursor);
+    Query q(db_, kSentAfter);
+    q.bind(1, c.id).bind(2, after).bind(3, n + 1);
+    std::uint32_t rows = 0;
+    Version last_created = kAll;
+    while (q.step()) {
+      ++rows;
+      last_created = q.u64(kMsgColCount);
+      if (q.u64(1) != last_created) continue;  // changed since: comes from the index
+      read_message(q, 0, c.info.channel, fresh.emplace_back());
+    }
+    if (rows > n) horizon = std::min(horizon, last_created);
+  }
+  std::vector<proto::Message> changed;
+  {
+    Query q(db_, kChangedByVersion);
+    q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
+    while (q.step()) read_message(q, 0, c.info.channel, changed.emplace_back());
+    if (changed.size() > n) horizon = std::min(horizon, changed.back().version);
+  }
+  std::vector<Version> member_versions;
+  {
+    Query q(db_, kMembersVersions);
+    q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
+    while (q.step()) member_versions.push_back(q.u64(0));
+    if (member_versions.size() > n) horizon = std::min(horizon, member_versions.back());
+  }
+  std::vector<Version> all;
+  for (const auto& m : fresh) all.push_back(m.version);
+  for (const auto& m : changed) all.push_back(m.version);
+  all.insert(all.end(), member_versions.begin(), member_versions.end());
+  std::erase_if(all, [&](Version v) { return v > horizon; });
+  cover = horizon;
+  if (all.size() > n) {
+    std::nth_element(all.begin(), all.begin() + (n - 1), all.end());
+    cover = all[n - 1];
+  }
+  cs.messages.reserve(fresh.size() + changed.size());
+  std::merge(std::make_move_iterator(fresh.begin()), std::make_move_iterator(fresh.end()),
+             std::make_move_iterator(changed.begin()), std::make_move_iterator(changed.end()),
+             std::back_inserter(cs.messages),
+             [](const proto::Message& a, const proto::Message& b) { return a.version < b.version; });
+  std::erase_if(cs.messages, [&](const proto::Message& m) { return m.version > cover; });
+  if (c.info_version > cursor && c.info_version <= cover) cs.info = c.info;
+  fill_members(c, cursor, cover, true, cs.members);
+}
+
 ReadResult Reader::sync(const SyncQuery& sq) {
   proto::SyncResult out;
   std::unordered_map<std::string, Chan> mine;
@@ -239,30 +324,7 @@ ReadResult Reader::sync(const SyncQuery& sq) {
     Version cover = c.info.version;
     if (cursor < c.info.version) {
       const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::uint64_t>(per_channel, budget));
-      // Up to n+1 changes of each kind, merged by version: the first n are
-      // sent, and the version of the n-th is the cursor they fully cover.
-      {
-        Query q(db_, kMessagesByVersion);
-        q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
-        while (q.step()) read_message(q, 0, c.info.channel, cs.messages.emplace_back());
-      }
-      std::vector<Version> member_versions;
-      {
-        Query q(db_, kMembersVersions);
-        q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
-        while (q.step()) member_versions.push_back(q.u64(0));
-      }
-      if (cs.messages.size() + member_versions.size() > n) {
-        std::vector<Version> all;
-        all.reserve(cs.messages.size() + member_versions.size());
-        for (const auto& m : cs.messages) all.push_back(m.version);
-        all.insert(all.end(), member_versions.begin(), member_versions.end());
-        std::nth_element(all.begin(), all.begin() + (n - 1), all.end());
-        cover = all[n - 1];
-        std::erase_if(cs.messages, [&](const proto::Message& m) { return m.version > cover; });
-      }
-      if (c.info_version > cursor && c.info_version <= cover) cs.info = c.info;
-      fill_members(c, cursor, cover, true, cs.members);
+      delta_changes(c, cursor, n, cs, cover);
       mark_mine(c.id, sq.user, cs.messages);
     }
     cs.version = cover;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "server/config.hpp"
 #include "server/store/sqlite_db.hpp"
@@ -34,6 +35,11 @@ class Reader {
   /// The newest `limit` messages, ascending.
   std::vector<proto::Message> newest(std::int64_t channel, const std::string& cid,
                                      std::uint32_t limit);
+  /// The newest seq whose send had version <= cursor (0 if none).
+  Seq sent_at_or_before(std::int64_t channel, Seq last_seq, Version cursor);
+  /// A delta's changes after `cursor`, at most n; sets the version covered.
+  void delta_changes(const Chan& c, Version cursor, std::uint32_t n, proto::ChannelSync& cs,
+                     Version& cover);
   void fill_members(const Chan& c, proto::Version after, proto::Version upto, bool removed_too,
                     std::vector<proto::Member>& out);
 

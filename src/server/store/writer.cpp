@@ -18,7 +18,7 @@ constexpr char kMemberRow[] = "SELECT role, removed FROM members WHERE channel =
 constexpr char kActiveMembers[] =
     "SELECT user, role FROM members WHERE channel = ?1 AND removed = 0 ORDER BY user";
 constexpr char kSendDedupe[] =
-    "SELECT channel, seq, created_version, created_at FROM messages "
+    "SELECT channel, seq, created_version + (reply_to <> 0), created_at FROM messages "
     "WHERE sender = ?1 AND client_id = ?2";
 constexpr char kInsertMessage[] =
     "INSERT INTO messages (channel, seq, version, created_version, sender, client_id, body, "
@@ -322,7 +322,7 @@ WriteResult Writer::send(SendOp& op) {
   const std::string mentions = encode_mentions(op.mentions);
   {
     Query q(db_, kInsertMessage);
-    q.bind(1, ch->id).bind(2, seq).bind(3, version).bind(4, last_version).bind(5, op.user);
+    q.bind(1, ch->id).bind(2, seq).bind(3, version).bind(4, version).bind(5, op.user);
     q.bind_or_null(6, op.client_id).bind(7, op.body).bind(8, op.now).bind(9, op.reply_to);
     q.bind(10, op.metadata.json).bind(11, mentions);
     q.run();
