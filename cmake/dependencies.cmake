@@ -11,7 +11,7 @@ find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
 add_library(chatsdk_rapidjson INTERFACE)
 target_include_directories(chatsdk_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIR})
 target_compile_definitions(chatsdk_rapidjson INTERFACE
-  RAPIDJSON_HAS_STDSTRING=1 RAPIDJSON_NO_SIZETYPEDEFINE=0)
+  RAPIDJSON_HAS_STDSTRING=1)
 
 if(CHATSDK_BUILD_SERVER OR CHATSDK_BUILD_CLIENT OR CHATSDK_BUILD_BENCH)
   pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)

@@ -22,6 +22,7 @@
 
 #include "chatsdk/result.hpp"
 #include "common/protocol/frames.hpp"
+#include "common/protocol/limits.hpp"
 
 namespace chatsdk::proto {
 
