@@ -1,15 +1,5 @@
 #include "common/auth/jwt.hpp"
 
-// cmake/dependencies.cmake defines RAPIDJSON_NO_SIZETYPEDEFINE (as 0, meant
-// as "off"), but rapidjson only tests whether it is defined and then expects
-// the user to declare SizeType. Declare rapidjson's own default so this TU
-// agrees with any that include rapidjson without the definition.
-#ifdef RAPIDJSON_NO_SIZETYPEDEFINE
-namespace rapidjson {
-typedef unsigned SizeType;  // NOLINT(modernize-use-using): rapidjson's own spelling
-}  // namespace rapidjson
-#endif
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -59,14 +49,22 @@ std::string_view mac_view(const Mac& mac) {
   return {reinterpret_cast<const char*>(mac.data()), mac.size()};
 }
 
+/// The member's value, or nullptr. (Comparing RapidJSON 1.1 member iterators
+/// with == is ambiguous under C++20's rewritten operators.)
+const rapidjson::Value* find_member(const rapidjson::Value& object, const char* name) {
+  const auto it = object.FindMember(name);
+  return it != object.MemberEnd() ? &it->value : nullptr;
+}
+
 /// Parses `json` as one JSON object with unique member names.
 bool parse_object(std::string_view json, rapidjson::Document& doc) {
   doc.Parse<kParseFlags>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return false;
   std::vector<std::string_view> names;
   names.reserve(doc.MemberCount());
-  for (const auto& m : doc.GetObject()) {
-    names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+    const auto& name = (doc.MemberBegin() + i)->name;
+    names.emplace_back(name.GetString(), name.GetStringLength());
   }
   std::sort(names.begin(), names.end());
   return std::adjacent_find(names.begin(), names.end()) == names.end();
@@ -78,10 +76,10 @@ std::string_view as_view(const rapidjson::Value& v) {
 
 /// Reads an optional integer claim: absent is fine, present must be an int64.
 bool read_int(const rapidjson::Document& doc, const char* name, std::optional<std::int64_t>& out) {
-  const auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd()) return true;
-  if (!it->value.IsInt64()) return false;
-  out = it->value.GetInt64();
+  const rapidjson::Value* v = find_member(doc, name);
+  if (v == nullptr) return true;
+  if (!v->IsInt64()) return false;
+  out = v->GetInt64();
   return true;
 }
 
@@ -125,12 +123,12 @@ Result<Claims> verify_unchecked(std::string_view token, std::string_view secret,
   if (!header_json) return fail("bad header encoding");
   rapidjson::Document header;
   if (!parse_object(*header_json, header)) return fail("header is not a JSON object");
-  const auto alg = header.FindMember("alg");
-  if (alg == header.MemberEnd() || !alg->value.IsString() || as_view(alg->value) != "HS256") {
+  const rapidjson::Value* alg = find_member(header, "alg");
+  if (alg == nullptr || !alg->IsString() || as_view(*alg) != "HS256") {
     return fail("alg is not HS256");
   }
-  const auto typ = header.FindMember("typ");
-  if (typ != header.MemberEnd() && (!typ->value.IsString() || as_view(typ->value) != "JWT")) {
+  const rapidjson::Value* typ = find_member(header, "typ");
+  if (typ != nullptr && (!typ->IsString() || as_view(*typ) != "JWT")) {
     return fail("typ is not JWT");
   }
   // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; we understand none.
@@ -143,9 +141,9 @@ Result<Claims> verify_unchecked(std::string_view token, std::string_view secret,
   if (!parse_object(*payload_json, payload)) return fail("payload is not a JSON object");
 
   Claims claims;
-  const auto sub = payload.FindMember("sub");
-  if (sub == payload.MemberEnd() || !sub->value.IsString()) return fail("sub missing");
-  claims.sub.assign(as_view(sub->value));
+  const rapidjson::Value* sub = find_member(payload, "sub");
+  if (sub == nullptr || !sub->IsString()) return fail("sub missing");
+  claims.sub.assign(as_view(*sub));
   if (!is_valid_id(claims.sub)) return fail("sub is not a valid user id");
 
   std::optional<std::int64_t> exp;
