@@ -34,8 +34,8 @@ std::optional<Mac> hmac_sha256(std::string_view key, std::string_view data) {
   if (key.size() > static_cast<std::size_t>(INT_MAX)) return std::nullopt;
   Mac mac{};
   unsigned int len = 0;
-  // A non-null key pointer even for an empty key: OpenSSL reads a null key as
-  // "no key given" rather than "the empty key".
+  // A non-null key pointer even for an empty key: in OpenSSL's HMAC init a
+  // null key means "keep the previous key", not "the empty key".
   static constexpr char kEmpty[1] = {0};
   const void* key_ptr = key.empty() ? static_cast<const void*>(kEmpty) : key.data();
   const auto* out = HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
