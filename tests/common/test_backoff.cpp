@@ -16,7 +16,8 @@ namespace {
 
 std::vector<std::uint32_t> draw(Backoff& b, int n) {
   std::vector<std::uint32_t> out;
-  for (int i = 0; i < n; ++i) out.push_back(b.next_delay_ms());
+  for (int i = 0; i < n; ++i)
+    out.push_back(b.next_delay_ms());
   return out;
 }
 
@@ -71,7 +72,8 @@ TEST_CASE("backoff: other factors, caps and degenerate policies") {
     (void)inf.next_delay_ms();
     CHECK(inf.ceiling_ms() == 60000);
     Backoff slow({1, 60000, 1.0001}, 1);
-    for (int i = 0; i < 200000; ++i) CHECK_LE(slow.next_delay_ms(), 60000);  // ~110k to reach the cap
+    for (int i = 0; i < 200000; ++i)
+      CHECK_LE(slow.next_delay_ms(), 60000);  // ~110k to reach the cap
     CHECK(slow.ceiling_ms() == 60000);
   }
   SUBCASE("zero initial or zero max gives zero delays") {
@@ -146,7 +148,8 @@ TEST_CASE("backoff: full jitter is uniform over [0, ceiling]") {
     constexpr int kRuns = kDraws / 8;
     for (int run = 0; run < kRuns; ++run) {
       Backoff b({1000, 64000, 2.0}, static_cast<std::uint64_t>(run));
-      for (std::size_t n = 0; n < sums.size(); ++n) sums[n] += b.next_delay_ms();
+      for (std::size_t n = 0; n < sums.size(); ++n)
+        sums[n] += b.next_delay_ms();
     }
     for (std::size_t n = 0; n < sums.size(); ++n) {
       CAPTURE(n);

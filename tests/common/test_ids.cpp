@@ -20,7 +20,8 @@ constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Decodes a run of Crockford characters into the number they spell.
 std::uint64_t decode(std::string_view s) {
   std::uint64_t v = 0;
-  for (char c : s) v = (v << 5) | kCrockford.find(c);
+  for (char c : s)
+    v = (v << 5) | kCrockford.find(c);
   return v;
 }
 
@@ -69,7 +70,8 @@ TEST_CASE("ids: 100k ids in the same millisecond are unique") {
   Rng rng(Rng::entropy_seed());
   std::unordered_set<std::string> seen;
   seen.reserve(100000);
-  for (int i = 0; i < 100000; ++i) seen.insert(new_client_id(rng, 1'700'000'000'000));
+  for (int i = 0; i < 100000; ++i)
+    seen.insert(new_client_id(rng, 1'700'000'000'000));
   CHECK(seen.size() == 100000);
 }
 
@@ -89,7 +91,8 @@ TEST_CASE("ids: ids sort by time") {
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const auto& a, const auto& b) { return a.second < b.second; });
-  for (std::size_t i = 1; i < pairs.size(); ++i) CHECK(pairs[i - 1].first <= pairs[i].first);
+  for (std::size_t i = 1; i < pairs.size(); ++i)
+    CHECK(pairs[i - 1].first <= pairs[i].first);
 }
 
 TEST_CASE("ids: is_valid_id implements the protocol charset") {
@@ -102,9 +105,9 @@ TEST_CASE("ids: is_valid_id implements the protocol charset") {
   CHECK(is_valid_id(std::string(128, 'x')));
   CHECK_FALSE(is_valid_id(std::string(129, 'x')));
   CHECK_FALSE(is_valid_id(""));
-  for (std::string_view bad : {" ", "a b", "a/b", "a\\b", "a#b", "a+b", "a=b", "a,b", "a!b", "a?b",
-                               "a~b", "a%b", "a\"b", "a'b", "a\tb", "a\nb", "\xc3\xa9", "caf\xc3\xa9",
-                               "\xff", "a\x7f"}) {
+  for (std::string_view bad :
+       {" ",   "a b", "a/b",  "a\\b", "a#b",  "a+b",  "a=b",      "a,b",         "a!b",  "a?b",
+        "a~b", "a%b", "a\"b", "a'b",  "a\tb", "a\nb", "\xc3\xa9", "caf\xc3\xa9", "\xff", "a\x7f"}) {
     CAPTURE(bad);
     CHECK_FALSE(is_valid_id(bad));
   }

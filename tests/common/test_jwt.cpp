@@ -27,10 +27,13 @@ constexpr std::string_view kPythonToken =
 // Header members reversed, an extra claim, key "another key".
 constexpr std::string_view kPythonToken2 =
     "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."
-    "eyJpYXQiOjE3MDAwMDAwMDAsIm5hbWUiOiJBbCIsInN1YiI6InVzZXJAZXhhbXBsZS5jb20iLCJleHAiOjE3MDAwMDM2MDB9."
+    "eyJpYXQiOjE3MDAwMDAwMDAsIm5hbWUiOiJBbCIsInN1YiI6InVzZXJAZXhhbXBsZS5jb20iLCJleHAiOjE3MDAwMDM2MD"
+    "B9."
     "FVbfCJNbsjbNxKvbmmb64Jt0KZwT4n7d4-WP7QA4bNE";
 
-VerifyOptions at(std::int64_t now, std::int64_t leeway = 30) { return {now, leeway}; }
+VerifyOptions at(std::int64_t now, std::int64_t leeway = 30) {
+  return {now, leeway};
+}
 
 Errc verify_code(std::string_view token, std::int64_t now = kNow, std::int64_t leeway = 30,
                  std::string_view secret = kSecret) {
@@ -41,9 +44,13 @@ Errc verify_code(std::string_view token, std::int64_t now = kNow, std::int64_t l
 std::string signed_raw(std::string_view header, std::string_view payload) {
   return sign_hs256_raw(header, payload, kSecret);
 }
-std::string signed_payload(std::string_view payload) { return signed_raw(kHs256Header, payload); }
+std::string signed_payload(std::string_view payload) {
+  return signed_raw(kHs256Header, payload);
+}
 
-std::string token_for(const Claims& c) { return sign_hs256(c, kSecret); }
+std::string token_for(const Claims& c) {
+  return sign_hs256(c, kSecret);
+}
 
 }  // namespace
 
@@ -64,8 +71,8 @@ TEST_CASE("jwt: base64url matches RFC 4648 vectors and is strict") {
   CHECK_FALSE(base64url_decode("Zg==").has_value());  // padding
   CHECK_FALSE(base64url_decode("+/+/").has_value());  // standard alphabet
   CHECK_FALSE(base64url_decode("Zm9v YmFy").has_value());
-  CHECK_FALSE(base64url_decode("Z").has_value());     // 1 mod 4
-  CHECK_FALSE(base64url_decode("Zh").has_value());    // non-zero leftover bits
+  CHECK_FALSE(base64url_decode("Z").has_value());   // 1 mod 4
+  CHECK_FALSE(base64url_decode("Zh").has_value());  // non-zero leftover bits
   CHECK_FALSE(base64url_decode("Zm9").has_value());
   CHECK(base64url_decode("Zm8").has_value());
 }
@@ -151,16 +158,29 @@ TEST_CASE("jwt: wrong key and empty secret fail") {
 TEST_CASE("jwt: any algorithm but HS256 is refused, even correctly signed") {
   const std::string payload = R"({"sub":"alice","exp":1700003600})";
   const std::string payload_b64 = base64url_encode(payload);
-  const std::string good_sig =
-      std::string(kPythonToken.substr(kPythonToken.rfind('.') + 1));
-  for (std::string_view header :
-       {R"({"alg":"none","typ":"JWT"})", R"({"alg":"None"})", R"({"alg":"HS512","typ":"JWT"})",
-        R"({"alg":"RS256","typ":"JWT"})", R"({"alg":"hs256","typ":"JWT"})", R"({"alg":"Hs256"})",
-        R"({"alg":"HS256 "})", R"({"alg":"HS256\u0000"})", R"({"alg":" HS256"})",
-        R"({"typ":"JWT"})", R"({"alg":null})", R"({"alg":256})", R"({"alg":["HS256"]})",
-        R"({"alg":"HS256","typ":"jwt"})", R"({"alg":"HS256","typ":1})",
-        R"({"alg":"HS256","crit":["exp"]})", R"({"alg":"HS256","alg":"none"})",
-        R"({"alg":"none","alg":"HS256"})", R"(["alg","HS256"])", R"("HS256")", "{}", ""}) {
+  const std::string good_sig = std::string(kPythonToken.substr(kPythonToken.rfind('.') + 1));
+  for (std::string_view header : {R"({"alg":"none","typ":"JWT"})",
+                                  R"({"alg":"None"})",
+                                  R"({"alg":"HS512","typ":"JWT"})",
+                                  R"({"alg":"RS256","typ":"JWT"})",
+                                  R"({"alg":"hs256","typ":"JWT"})",
+                                  R"({"alg":"Hs256"})",
+                                  R"({"alg":"HS256 "})",
+                                  R"({"alg":"HS256\u0000"})",
+                                  R"({"alg":" HS256"})",
+                                  R"({"typ":"JWT"})",
+                                  R"({"alg":null})",
+                                  R"({"alg":256})",
+                                  R"({"alg":["HS256"]})",
+                                  R"({"alg":"HS256","typ":"jwt"})",
+                                  R"({"alg":"HS256","typ":1})",
+                                  R"({"alg":"HS256","crit":["exp"]})",
+                                  R"({"alg":"HS256","alg":"none"})",
+                                  R"({"alg":"none","alg":"HS256"})",
+                                  R"(["alg","HS256"])",
+                                  R"("HS256")",
+                                  "{}",
+                                  ""}) {
     CAPTURE(header);
     // Re-signed with the right key over the swapped header.
     CHECK(verify_code(signed_raw(header, payload)) == Errc::auth_failed);
@@ -221,7 +241,8 @@ TEST_CASE("jwt: bad base64 segments fail") {
   CHECK(verify_code(token + "\n") == Errc::auth_failed);
   // Standard-alphabet signature of the same bytes.
   std::string std_sig = s;
-  for (char& c : std_sig) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  for (char& c : std_sig)
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
   REQUIRE(std_sig != s);
   CHECK(verify_code(h + "." + p + "." + std_sig) == Errc::auth_failed);
   // Header/payload that are not base64url at all, but correctly signed as text.
@@ -237,20 +258,20 @@ TEST_CASE("jwt: bad base64 segments fail") {
 
 TEST_CASE("jwt: payload rules for correctly signed tokens") {
   CHECK(verify_code(signed_payload(R"({"sub":"alice","exp":1700003600})")) == Errc::ok);
-  CHECK(verify_code(signed_payload(R"({"sub":"alice","exp":1700003600,"extra":{"a":[1,2,null]}})")) ==
-        Errc::ok);
+  CHECK(verify_code(signed_payload(
+            R"({"sub":"alice","exp":1700003600,"extra":{"a":[1,2,null]}})")) == Errc::ok);
   for (std::string_view payload : {
-           R"({"sub":"alice"})",                                   // missing exp
+           R"({"sub":"alice"})",  // missing exp
            R"({"sub":"alice","exp":null})",
            R"({"sub":"alice","exp":"1700003600"})",
            R"({"sub":"alice","exp":1700003600.5})",
            R"({"sub":"alice","exp":1.7000036e9})",
-           R"({"sub":"alice","exp":99999999999999999999})",         // beyond int64
+           R"({"sub":"alice","exp":99999999999999999999})",  // beyond int64
            R"({"sub":"alice","exp":true})",
            R"({"sub":"alice","exp":1700003600,"nbf":"0"})",
            R"({"sub":"alice","exp":1700003600,"iat":1.5})",
            R"({"sub":"alice","exp":1700003600,"nbf":null})",
-           R"({"exp":1700003600})",                                 // missing sub
+           R"({"exp":1700003600})",  // missing sub
            R"({"sub":"","exp":1700003600})",
            R"({"sub":42,"exp":1700003600})",
            R"({"sub":null,"exp":1700003600})",
@@ -261,11 +282,12 @@ TEST_CASE("jwt: payload rules for correctly signed tokens") {
            R"({"sub":"alic\u00e9","exp":1700003600})",
            R"({"sub":"ali\u0000ce","exp":1700003600})",
            R"({"sub":"alice\n","exp":1700003600})",
-           R"({"sub":"alice","sub":"bob","exp":1700003600})",        // duplicate claim
+           R"({"sub":"alice","sub":"bob","exp":1700003600})",  // duplicate claim
            R"({"sub":"alice","exp":1,"exp":1700003600})",
            R"([{"sub":"alice","exp":1700003600}])",
            R"("alice")",
-           R"({"sub":"alice","exp":1700003600} )" "x",
+           R"({"sub":"alice","exp":1700003600} )"
+           "x",
            R"({"sub":"alice","exp":1700003600}{})",
            R"({"sub":"alice","exp":1700003600)",
            R"({"sub":"alice",exp:1700003600})",
@@ -295,8 +317,8 @@ TEST_CASE("jwt: tokens over 8 KiB are refused even when correctly signed") {
   std::string last_ok;
   std::string first_over;
   for (std::size_t pad = 5900; first_over.empty(); ++pad) {
-    const std::string token = signed_payload(R"({"sub":"alice","exp":1700003600,"p":")" +
-                                             std::string(pad, 'x') + "\"}");
+    const std::string token =
+        signed_payload(R"({"sub":"alice","exp":1700003600,"p":")" + std::string(pad, 'x') + "\"}");
     if (token.size() <= 8192) {
       last_ok = token;
     } else {
@@ -332,7 +354,8 @@ TEST_CASE("jwt: random garbage never verifies and never throws") {
     for (auto& part : parts) {
       std::string raw;
       const auto len = rng.uniform(0, 60);
-      for (std::uint64_t k = 0; k < len; ++k) raw += static_cast<char>(rng.uniform(0, 255));
+      for (std::uint64_t k = 0; k < len; ++k)
+        raw += static_cast<char>(rng.uniform(0, 255));
       part = base64url_encode(raw);
     }
     CHECK(verify_code(parts[0] + "." + parts[1] + "." + parts[2]) == Errc::auth_failed);

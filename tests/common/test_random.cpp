@@ -22,12 +22,14 @@ TEST_CASE("rng: same seed, same stream; nearby seeds, unrelated streams") {
     sc.push_back(c.next_u64());
   }
   int equal = 0;
-  for (std::size_t i = 0; i < sa.size(); ++i) equal += sa[i] == sc[i] ? 1 : 0;
+  for (std::size_t i = 0; i < sa.size(); ++i)
+    equal += sa[i] == sc[i] ? 1 : 0;
   CHECK(equal == 0);
   // Seed 0 is a fine seed (splitmix64 expands it to a non-zero state).
   Rng zero(0);
   std::set<std::uint64_t> distinct;
-  for (int i = 0; i < 100; ++i) distinct.insert(zero.next_u64());
+  for (int i = 0; i < 100; ++i)
+    distinct.insert(zero.next_u64());
   CHECK(distinct.size() == 100);
 }
 
@@ -62,14 +64,17 @@ TEST_CASE("rng: uniform is inclusive and covers the range evenly") {
   // The full 64-bit range and ranges near the top work.
   const auto max = std::numeric_limits<std::uint64_t>::max();
   (void)rng.uniform(0, max);
-  for (int i = 0; i < 100; ++i) CHECK(rng.uniform(max - 1, max) >= max - 1);
+  for (int i = 0; i < 100; ++i)
+    CHECK(rng.uniform(max - 1, max) >= max - 1);
   // A range just over half of 2^64 (the worst case for rejection) stays in bounds.
   const std::uint64_t half = (max / 2) + 2;
-  for (int i = 0; i < 1000; ++i) CHECK(rng.uniform(0, half) <= half);
+  for (int i = 0; i < 1000; ++i)
+    CHECK(rng.uniform(0, half) <= half);
 }
 
 TEST_CASE("rng: entropy_seed varies") {
   std::set<std::uint64_t> seeds;
-  for (int i = 0; i < 8; ++i) seeds.insert(Rng::entropy_seed());
+  for (int i = 0; i < 8; ++i)
+    seeds.insert(Rng::entropy_seed());
   CHECK(seeds.size() > 1);
 }

@@ -19,8 +19,8 @@ namespace {
 namespace proto = chatsdk::proto;
 
 [[noreturn]] void fail(const char* what, std::string_view bytes) {
-  std::fprintf(stderr, "%s: %.*s\n", what, static_cast<int>(std::min<std::size_t>(bytes.size(), 2000)),
-               bytes.data());
+  std::fprintf(stderr, "%s: %.*s\n", what,
+               static_cast<int>(std::min<std::size_t>(bytes.size(), 2000)), bytes.data());
   std::abort();
 }
 
@@ -40,10 +40,12 @@ void check(std::string_view input, Decode decode, std::size_t limit) {
 }
 
 void check_both(std::string_view bytes) {
-  check(bytes, [](std::string_view b, std::size_t max) { return proto::decode_client(b, max); },
-        proto::kMaxClientMessageBytes);
-  check(bytes, [](std::string_view b, std::size_t max) { return proto::decode_server(b, max); },
-        proto::kMaxServerMessageBytes);
+  check(
+      bytes, [](std::string_view b, std::size_t max) { return proto::decode_client(b, max); },
+      proto::kMaxClientMessageBytes);
+  check(
+      bytes, [](std::string_view b, std::size_t max) { return proto::decode_server(b, max); },
+      proto::kMaxServerMessageBytes);
 }
 
 }  // namespace
@@ -54,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_both(input);
   const auto parts = proto::split_batch(input);
   if (parts.size() > 1) {
-    for (const auto part : parts) check_both(part);
+    for (const auto part : parts)
+      check_both(part);
   }
   return 0;
 }

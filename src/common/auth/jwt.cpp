@@ -26,9 +26,12 @@ using Mac = std::array<unsigned char, kMacBytes>;
 
 // Iterative parsing: a token of deeply nested arrays must not exhaust the
 // stack. Validated encoding: strings are UTF-8 or the token is rejected.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-Error fail(std::string message) { return Error{Errc::auth_failed, std::move(message)}; }
+Error fail(std::string message) {
+  return Error{Errc::auth_failed, std::move(message)};
+}
 
 std::optional<Mac> hmac_sha256(std::string_view key, std::string_view data) {
   if (key.size() > static_cast<std::size_t>(INT_MAX)) return std::nullopt;
@@ -38,9 +41,9 @@ std::optional<Mac> hmac_sha256(std::string_view key, std::string_view data) {
   // null key means "keep the previous key", not "the empty key".
   static constexpr char kEmpty[1] = {0};
   const void* key_ptr = key.empty() ? static_cast<const void*>(kEmpty) : key.data();
-  const auto* out = HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
-                         reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                         mac.data(), &len);
+  const auto* out =
+      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &len);
   if (out == nullptr || len != kMacBytes) return std::nullopt;
   return mac;
 }
@@ -86,7 +89,8 @@ bool read_int(const rapidjson::Document& doc, const char* name, std::optional<st
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) {
-    return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    return b > 0 ? std::numeric_limits<std::int64_t>::max()
+                 : std::numeric_limits<std::int64_t>::min();
   }
   return sum;
 }

@@ -45,8 +45,8 @@ struct Claims {
 };
 
 struct VerifyOptions {
-  std::int64_t now_s = 0;     // current time, seconds since the epoch
-  std::int64_t leeway_s = 30; // tolerated clock skew between issuer and verifier
+  std::int64_t now_s = 0;      // current time, seconds since the epoch
+  std::int64_t leeway_s = 30;  // tolerated clock skew between issuer and verifier
 };
 
 /// The header sign_hs256 writes.

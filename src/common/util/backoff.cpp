@@ -6,8 +6,7 @@
 
 namespace chatsdk {
 
-Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) noexcept
-    : policy_(policy), rng_(seed) {}
+Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) noexcept : policy_(policy), rng_(seed) {}
 
 std::uint32_t Backoff::ceiling_ms() const noexcept {
   const std::uint32_t cap = policy_.max_ms;
@@ -17,7 +16,8 @@ std::uint32_t Backoff::ceiling_ms() const noexcept {
   if (initial == 0) return 0;  // 0 * inf would be NaN below
   // In double, pow() saturates to +inf for huge attempts instead of
   // overflowing, and +inf compares above the cap.
-  const double ceiling = static_cast<double>(initial) * std::pow(factor, static_cast<double>(attempt_));
+  const double ceiling =
+      static_cast<double>(initial) * std::pow(factor, static_cast<double>(attempt_));
   if (!(ceiling < static_cast<double>(cap))) return cap;
   return static_cast<std::uint32_t>(ceiling);
 }
@@ -28,6 +28,8 @@ std::uint32_t Backoff::next_delay_ms() noexcept {
   return static_cast<std::uint32_t>(rng_.uniform(0, ceiling));
 }
 
-void Backoff::reset() noexcept { attempt_ = 0; }
+void Backoff::reset() noexcept {
+  attempt_ = 0;
+}
 
 }  // namespace chatsdk

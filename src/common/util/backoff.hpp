@@ -20,9 +20,9 @@
 namespace chatsdk {
 
 struct BackoffPolicy {
-  std::uint32_t initial_ms = 500;   // ceiling of the first delay
-  std::uint32_t max_ms = 30000;     // cap of every ceiling
-  double factor = 2.0;              // ceiling growth per attempt; values < 1 (or NaN) act as 1
+  std::uint32_t initial_ms = 500;  // ceiling of the first delay
+  std::uint32_t max_ms = 30000;    // cap of every ceiling
+  double factor = 2.0;             // ceiling growth per attempt; values < 1 (or NaN) act as 1
 };
 
 class Backoff {

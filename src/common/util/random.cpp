@@ -23,7 +23,8 @@ constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
 Rng::Rng(std::uint64_t seed) noexcept {
   // splitmix64 never yields four zero words in a row, so the xoshiro state is
   // never the all-zero fixed point.
-  for (auto& word : s_) word = splitmix64(seed);
+  for (auto& word : s_)
+    word = splitmix64(seed);
 }
 
 std::uint64_t Rng::next_u64() noexcept {
@@ -48,7 +49,8 @@ std::uint64_t Rng::uniform(std::uint64_t lo, std::uint64_t hi) noexcept {
   // all draws, usually almost none).
   const std::uint64_t threshold = (0 - n) % n;
   std::uint64_t x = next_u64();
-  while (x < threshold) x = next_u64();
+  while (x < threshold)
+    x = next_u64();
   return lo + x % n;
 }
 
