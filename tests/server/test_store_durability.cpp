@@ -66,6 +66,30 @@ TEST_CASE("store: group commit puts many ops in one transaction and posts once p
   CHECK(bucketed == f.metrics.commits.load());
 }
 
+TEST_CASE("store: a lone op on an idle store is committed without waiting for a batch") {
+  StoreFixture f;
+  f.config.group_commit_max_delay_us = 400'000;  // a wait would be obvious
+  f.open();
+  REQUIRE(f.create("alice", "idle", {}).ok());
+  // Load first (batches > 1), then idle, then single sends.
+  std::size_t acked = 0;
+  for (int i = 0; i < 200; ++i) {
+    f.store->write(SendOp{"alice", "idle", "burst-" + std::to_string(i), "x", 0, {}, {}, kNow},
+                   [&](WriteResult) { ++acked; });
+  }
+  REQUIRE(f.poster.pump_until([&] { return acked == 200; }));
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(f.send("alice", "idle", "lone").ok());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+    // Right after load the writer may wait up to the bound for company (plus
+    // the commit itself); once idle it does not wait at all.
+    CHECK(ms < (i == 0 ? 400 + 250 : 250));
+  }
+}
+
 TEST_CASE("store: a full disk fails only the op that does not fit; nothing half-written") {
   StoreFixture f;
   f.config.max_body_bytes = 4 * 1024 * 1024;  // let one op need more space than the quota has
