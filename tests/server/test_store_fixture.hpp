@@ -193,6 +193,16 @@ struct StoreFixture {
                              Seq after = 0, std::uint32_t limit = 0) {
     return read<proto::HistoryPage>(HistoryQuery{channel, user, before, after, limit});
   }
+  /// One channel's entry of a sync reply (by value: the reply is a temporary).
+  proto::ChannelSync sync_one(const std::string& user, std::vector<proto::ChannelCursor> cursors,
+                              const std::string& channel) {
+    auto r = sync(user, std::move(cursors));
+    for (auto& c : r.channels) {
+      if (c.channel == channel) return std::move(c);
+    }
+    FAIL("channel missing from the sync reply: " << channel);
+    return {};
+  }
   proto::SyncResult sync(const std::string& user, std::vector<proto::ChannelCursor> cursors,
                          std::uint32_t limit = 0) {
     return read<proto::SyncResult>(SyncQuery{user, std::move(cursors), limit});

@@ -292,40 +292,39 @@ TEST_CASE("store: unread and mentions are arithmetic over cursors") {
   f.send("alice", "u", "c");
   auto m4 = f.send("alice", "u", "again @bob", "", 0, {"bob"});
 
-  auto bob = f.sync("bob", {{"u", 1}});
-  const auto* u = find_channel(bob, "u");
-  CHECK(u->unread == 4);
-  CHECK(u->mentions == 2);
-  CHECK(u->read_seq == 0);
+  auto u = f.sync_one("bob", {{"u", 1}}, "u");
+  CHECK(u.unread == 4);
+  CHECK(u.mentions == 2);
+  CHECK(u.read_seq == 0);
   // Sending advanced alice's own cursors.
-  const auto* ua = find_channel(f.sync("alice", {{"u", 1}}), "u");
-  CHECK(ua->unread == 0);
-  CHECK(ua->read_seq == 4);
-  CHECK(ua->delivered_seq == 4);
+  const auto ua = f.sync_one("alice", {{"u", 1}}, "u");
+  CHECK(ua.unread == 0);
+  CHECK(ua.read_seq == 4);
+  CHECK(ua.delivered_seq == 4);
 
   REQUIRE(f.write(CursorsOp{{{"bob", "u", m2.seq, 0}}}).ok());
-  u = find_channel(f.sync("bob", {{"u", 1}}), "u");
-  CHECK(u->read_seq == 2);
-  CHECK(u->unread == 2);
-  CHECK(u->mentions == 1);
+  u = f.sync_one("bob", {{"u", 1}}, "u");
+  CHECK(u.read_seq == 2);
+  CHECK(u.unread == 2);
+  CHECK(u.mentions == 1);
 
   // A deleted message no longer mentions anyone.
   REQUIRE(f.write(DeleteOp{"alice", "u", f.cid(), m4.seq, false, kNow}).ok());
-  u = find_channel(f.sync("bob", {{"u", 1}}), "u");
-  CHECK(u->mentions == 0);
-  CHECK(u->unread == 2);
+  u = f.sync_one("bob", {{"u", 1}}, "u");
+  CHECK(u.mentions == 0);
+  CHECK(u.unread == 2);
 
   // Bob's own send moves his read cursor to the head.
   f.send("bob", "u", "caught up");
-  u = find_channel(f.sync("bob", {{"u", 1}}), "u");
-  CHECK(u->unread == 0);
-  CHECK(u->read_seq == 5);
+  u = f.sync_one("bob", {{"u", 1}}, "u");
+  CHECK(u.unread == 0);
+  CHECK(u.read_seq == 5);
 
   // A member added later does not inherit the channel's backlog as unread.
   REQUIRE(f.add("alice", "u", {"carol"}).ok());
   f.send("alice", "u", "welcome");
-  const auto* uc = find_channel(f.sync("carol", {}), "u");
-  CHECK(uc->unread == 1);
+  const auto uc = f.sync_one("carol", {}, "u");
+  CHECK(uc.unread == 1);
 }
 
 TEST_CASE("store: receipt cursors never move backwards and are clamped to last_seq") {
@@ -335,15 +334,15 @@ TEST_CASE("store: receipt cursors never move backwards and are clamped to last_s
   for (int i = 0; i < 10; ++i) f.send("alice", "r", "x");
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 7, 9}}}).ok());
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 3, 2}, {"bob", "nowhere", 5, 5}}}).ok());
-  auto s = find_channel(f.sync("bob", {{"r", 1}}), "r");
-  CHECK(s->read_seq == 7);
-  CHECK(s->delivered_seq == 9);
+  auto s = f.sync_one("bob", {{"r", 1}}, "r");
+  CHECK(s.read_seq == 7);
+  CHECK(s.delivered_seq == 9);
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 0, 999}}}).ok());  // 0 = unchanged
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 500, 0}}}).ok());
-  s = find_channel(f.sync("bob", {{"r", 1}}), "r");
-  CHECK(s->read_seq == 10);
-  CHECK(s->delivered_seq == 10);
-  CHECK(s->unread == 0);
+  s = f.sync_one("bob", {{"r", 1}}, "r");
+  CHECK(s.read_seq == 10);
+  CHECK(s.delivered_seq == 10);
+  CHECK(s.unread == 0);
   // Small channels report members' read positions.
   auto full = f.sync("alice", {});
   const auto* r = find_channel(full, "r");

@@ -14,7 +14,6 @@ constexpr char kLoadChannels[] =
     "SELECT id, cid, kind, name, public, created_by, created_at, metadata, last_seq, version, "
     "member_count, info_version FROM channels";
 constexpr char kRole[] = "SELECT role FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
-constexpr char kMemberRow[] = "SELECT role, removed FROM members WHERE channel = ?1 AND user = ?2";
 constexpr char kActiveMembers[] =
     "SELECT user, role FROM members WHERE channel = ?1 AND removed = 0 ORDER BY user";
 constexpr char kSendDedupe[] =

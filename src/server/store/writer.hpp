@@ -105,7 +105,6 @@ class Writer {
   std::vector<Undo> undo_;
   std::vector<Channel*> dirty_;
   std::uint64_t epoch_ = 0;
-  std::int64_t next_id_ = 1;
   std::mt19937_64 rng_;
 };
 
