@@ -142,6 +142,53 @@ TEST_CASE("store: a full disk fails only the op that does not fit; nothing half-
   CHECK(retry.version == 11);
 }
 
+TEST_CASE("store: a failed transaction leaves no trace in the writer's memory either") {
+  StoreFixture f;
+  f.config.max_metadata_bytes = 4 * 1024 * 1024;
+  f.open();
+  REQUIRE(f.create("alice", "keep", {"bob"}).ok());
+  const auto size = std::filesystem::file_size(f.store->path()) +
+                    std::filesystem::file_size(f.store->path() + "-wal");
+  f.store->set_max_db_bytes(size + 128 * 1024);
+  const std::string huge = "{\"x\":\"" + std::string(1024 * 1024, 'y') + "\"}";
+
+  // A channel whose creation did not commit does not exist afterwards.
+  CreateChannelOp create;
+  create.user = "alice";
+  create.client_id = "create-big";
+  create.channel = "ghost";
+  create.metadata.json = huge;
+  CHECK(f.write(create).error.code == Errc::storage_failed);
+  CHECK(f.send("alice", "ghost", "hello?").error.code == Errc::not_found);
+
+  // A channel update that did not commit leaves the old name and version.
+  UpdateChannelOp up;
+  up.user = "alice";
+  up.channel = "keep";
+  up.client_id = "update-big";
+  up.name = "new name";
+  up.metadata = proto::JsonObject{huge};
+  CHECK(f.write(up).error.code == Errc::storage_failed);
+  UpdateChannelOp noop;
+  noop.user = "alice";
+  noop.channel = "keep";
+  noop.client_id = "noop";
+  auto state = f.write(noop);
+  REQUIRE(state.ok());
+  CHECK(state.channel_state->info.name == "keep");
+  CHECK(state.version == 1);
+
+  // With space back, both succeed as first-time ops (no dedupe row was kept).
+  f.store->set_max_db_bytes(0);
+  auto created = f.write(create);
+  REQUIRE(created.ok());
+  CHECK_FALSE(created.already_applied);
+  auto updated = f.write(up);
+  REQUIRE(updated.ok());
+  CHECK(updated.version == 2);
+  CHECK(updated.channel_state->info.name == "new name");
+}
+
 TEST_CASE("store: reopening after close continues every counter") {
   StoreFixture f;
   f.open();
