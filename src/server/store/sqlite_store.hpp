@@ -32,7 +32,8 @@ namespace chatsdk::server::store {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const Config& config, LoopPoster& poster, Metrics& metrics);
-  /// Without close(): drains queued writes and stops, without posting.
+  /// Without close(): still commits queued writes (their results are posted;
+  /// the poster must outlive the store), checkpoints and stops; no `done`.
   ~SqliteStore() override;
 
   [[nodiscard]] Result<void> open() override;

@@ -28,6 +28,15 @@
 
 namespace chatsdk::server::store {
 
+namespace writer_detail {
+inline WriteResult failure(Errc code, std::string message) {
+  WriteResult r;
+  r.error = Error{code, std::move(message)};
+  return r;
+}
+inline bool can_moderate(Role r) { return r == Role::moderator || r == Role::owner; }
+}  // namespace writer_detail
+
 class Writer {
  public:
   Writer(const Config& config, Db& db);
@@ -85,6 +94,8 @@ class Writer {
   void touch(Channel& ch, bool info_change = false);
   /// The active role of `user`, or nullopt when not a member.
   std::optional<Role> role_of(const Channel& ch, const std::string& user);
+  /// A send with this key exists: fills `out` (already_applied), true.
+  bool sent_before(const std::string& user, const std::string& client_id, WriteResult& out);
   /// Replay of a non-send mutation: fills `out` and returns true.
   bool replayed(const std::string& user, const std::string& client_id, WriteResult& out);
   void remember(OpKind kind, const std::string& user, const std::string& client_id,
