@@ -191,6 +191,7 @@ TEST_CASE("store: a failed transaction leaves no trace in the writer's memory ei
 
 TEST_CASE("store: reopening after close continues every counter") {
   StoreFixture f;
+  f.config.durability = Durability::full;  // synchronous=FULL path (power-loss safe)
   f.open();
   REQUIRE(f.create("alice", "k", {"bob"}).ok());
   for (int i = 0; i < 10; ++i) f.send("alice", "k", "x");
