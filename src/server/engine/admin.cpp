@@ -186,12 +186,6 @@ Result<proto::Role> get_role(const rapidjson::Value& obj, proto::Role dflt) {
   return *role;
 }
 
-Result<std::string> require_id(const std::optional<std::string>& v, const char* what) {
-  if (!v) return Error{Errc::missing_field, std::string(what) + " is required"};
-  if (!engine::valid_id(*v)) return Error{Errc::out_of_range, std::string(what) + " is not a valid id"};
-  return *v;
-}
-
 }  // namespace
 
 void Engine::admin(AdminRequest request, std::function<void(AdminResponse)> done) {
