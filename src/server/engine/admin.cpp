@@ -197,8 +197,7 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
   const auto fail = [&](Errc code, std::string_view message) { done(error_response(code, message)); };
   const auto fail_with = [&](const Error& e) { done(error_response(e.code, e.message)); };
   if (parts.size() < 2 || parts[0] != "admin") return fail(Errc::not_found, "no such endpoint");
-  const bool mutation = req.method != "GET";
-  if (mutation && draining_) return fail(Errc::unavailable, "server shutting down");
+  if (draining_) return fail(Errc::unavailable, "server shutting down");
   for (std::size_t i = 2; i < parts.size(); ++i) {
     if (i == 3 || i == 5) continue;  // resource names / seq checked below
     if (!engine::valid_id(parts[i])) return fail(Errc::invalid_argument, "invalid id in path");

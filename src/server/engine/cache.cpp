@@ -14,6 +14,9 @@ Engine::UserEntry& Engine::user_entry(const std::string& id) {
   if (!p) {
     p = std::make_unique<UserEntry>();
     p->id = id;
+    // Starts full once; afterwards it refills with time, so reconnecting does
+    // not buy a fresh burst.
+    p->sends.reset(config_.send_burst, clock_.steady_ms());
   }
   return *p;
 }

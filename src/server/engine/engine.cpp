@@ -43,9 +43,14 @@ Result<std::unique_ptr<EngineApi>> make_engine(EngineDeps deps) {
 void Engine::drain(std::function<void()> done) {
   if (draining_) {
     // A second drain just waits for the same close.
-    if (store_closed_) done();
+    if (store_closed_) {
+      done();
+    } else {
+      drain_waiters_.push_back(std::move(done));
+    }
     return;
   }
+  drain_waiters_.push_back(std::move(done));
   draining_ = true;
   flush_receipts();
   const std::int64_t now = clock_.now_ms();
@@ -62,9 +67,12 @@ void Engine::drain(std::function<void()> done) {
     close_session(s, proto::CloseCode::going_away, "server shutting down");
   }
   std::weak_ptr<int> alive = alive_;
-  store_->close([this, alive, done = std::move(done)] {
-    if (!alive.expired()) store_closed_ = true;
-    done();
+  store_closing_ = true;
+  store_->close([this, alive] {
+    if (alive.expired()) return;
+    store_closed_ = true;
+    auto waiters = std::move(drain_waiters_);
+    for (auto& w : waiters) w();
   });
 }
 

@@ -170,6 +170,8 @@ class Engine final : public EngineApi {
   std::uint32_t mark_epoch_ = 0;
   std::uint32_t store_failures_ = 0;  // consecutive
   bool draining_ = false;
+  std::vector<std::function<void()>> drain_waiters_;
+  bool store_closing_ = false;  // close() called: no more writes
   bool store_closed_ = false;
   /// Store callbacks check this so a late callback never touches a dead engine.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

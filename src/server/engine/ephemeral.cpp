@@ -59,7 +59,7 @@ void Engine::on_mark_delivered(Session& s, proto::MarkDelivered& f) {
 }
 
 void Engine::flush_receipts() {
-  if (pending_cursors_.empty() || store_closed_) return;
+  if (pending_cursors_.empty() || store_closing_) return;
   store::CursorsOp op;
   op.updates.reserve(pending_cursors_.size());
   for (auto& [key, seqs] : pending_cursors_) {

@@ -28,11 +28,20 @@ void Engine::on_sync(Session& s, proto::Sync& f) {
   q.user = s.user->id;
   q.cursors = std::move(f.channels);
   q.limit = f.limit == 0 ? config_.sync_channel_max : std::min(f.limit, config_.sync_channel_max);
-  read(std::move(q), [this, sid = s.id, rid = f.id](store::ReadResult& r) {
+  read(std::move(q), [this, sid = s.id, rid = f.id, user = s.user->id](store::ReadResult& r) {
     if (!r) return send_error(sid, rid, r.error().code, r.error().message);
     auto* v = std::get_if<proto::SyncResult>(&*r);
     if (v == nullptr) return send_error(sid, rid, Errc::internal, "unexpected read result");
     v->id = rid;
+    // The cache starts without receipt cursors; the durable ones arrive here
+    // (every client syncs after connecting), so later receipts never go back.
+    for (const auto& cs : v->channels) {
+      Channel* ch = find_channel(cs.channel);
+      if (MemberSlot* slot = ch ? ch->find(user) : nullptr) {
+        slot->read_seq = std::max(slot->read_seq, cs.read_seq);
+        slot->delivered_seq = std::max(slot->delivered_seq, cs.delivered_seq);
+      }
+    }
     reply(sid, std::move(*v));
   });
 }

@@ -259,7 +259,6 @@ void Engine::on_hello(Session& s, proto::Hello& f) {
   s.expiry_noticed = false;
   ++metrics_.sessions_authenticated;
   const bool first = user.sessions.empty();
-  if (first) user.sends.reset(config_.send_burst, clock_.steady_ms());
   user.sessions.push_back(s.id);
   arm_token_timer(s);
 
