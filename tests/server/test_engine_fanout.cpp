@@ -366,9 +366,10 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
   CHECK(ev[0].actor == "alice");
   CHECK(ev[0].member_count == 3);
   CHECK(ev[0].version == ok[0].version);
-  auto added_c = h.take_of<proto::ChannelAdded>(c1);
-  REQUIRE(added_c.size() == 1);
-  CHECK(added_c[0].info.member_count == 3);
+  auto at_c = h.take(c1);  // the added user: member{added} and channel_added
+  REQUIRE(at_c.size() == 2);
+  CHECK(std::get<proto::MemberEvent>(at_c[0]).user == "carol");
+  CHECK(std::get<proto::ChannelAdded>(at_c[1]).info.member_count == 3);
 
   h.send(a1, proto::MemberRole{5, "proj", "mr1", "bob", Role::moderator});
   CHECK(h.take_of<proto::Ok>(a1).size() == 1);

@@ -65,7 +65,7 @@ class Engine final : public EngineApi {
   void on_hello(Session& s, proto::Hello& f);
   void on_auth_refresh(Session& s, proto::AuthRefresh& f);
   bool count_rejection(Session& s);
-  bool admit_mutation(Session& s, proto::RequestId id);
+  bool admit_mutation(Session& s, proto::RequestId id, bool is_send = false);
   void close_session(Session& s, proto::CloseCode code, std::string_view reason);
   void arm_token_timer(Session& s);
   void run_timers(std::int64_t now);

@@ -61,7 +61,7 @@ void Engine::on_send(Session& s, proto::Send& f) {
     send_error(s.id, f.id, Errc::body_too_large, "body or metadata over the limit");
     return;
   }
-  if (!admit_mutation(s, f.id)) return;
+  if (!admit_mutation(s, f.id, /*is_send=*/true)) return;
   store::SendOp op;
   op.user = s.user->id;
   op.channel = std::move(f.channel);
@@ -245,10 +245,10 @@ void Engine::fanout_members(Channel& ch, const store::WriteResult& r, const std:
     ev.role = c.role;
     ev.actor = actor;
     ev.member_count = ch.info.member_count;
+    // Every member after the change (the added user included; a removed one
+    // is already out of the cache and gets channel_removed instead).
+    fanout(ch, encode(ev), 0);
     UserEntry* subject = find_user(c.user);
-    // Added and removed users get channel_added / channel_removed instead.
-    const bool subject_skipped = c.change != proto::MemberChange::role;
-    fanout(ch, encode(ev), 0, subject_skipped ? subject : nullptr);
     if (subject == nullptr) continue;
     if (c.change == proto::MemberChange::added) {
       fanout_channel_added(ch, {c.user}, origin);

@@ -167,12 +167,14 @@ bool Engine::count_rejection(Session& s) {
   return false;
 }
 
-/// Shared gate for every mutation: shutdown and the per-user send budget.
-bool Engine::admit_mutation(Session& s, proto::RequestId id) {
+/// Shared gate for every mutation: nothing new is accepted while draining;
+/// `send` also spends the per-user budget shared by the user's sessions.
+bool Engine::admit_mutation(Session& s, proto::RequestId id, bool is_send) {
   if (draining_) {
     send_error(s.id, id, Errc::unavailable, "server shutting down");
     return false;
   }
+  if (!is_send) return true;
   if (std::uint32_t wait =
           s.user->sends.take(config_.sends_per_second, config_.send_burst, clock_.steady_ms())) {
     ++metrics_.rate_limited;
