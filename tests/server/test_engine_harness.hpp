@@ -6,7 +6,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,19 +42,42 @@ class FakeWire final : public Wire {
   }
 };
 
+/// Queues posted functions for the test thread to run. Thread-safe, so the
+/// real store's threads may post to it too.
 class QueuePoster final : public LoopPoster {
  public:
-  void post(std::function<void()> fn) override { q_.push_back(std::move(fn)); }
+  void post(std::function<void()> fn) override {
+    std::lock_guard lock(mu_);
+    q_.push_back(std::move(fn));
+    cv_.notify_all();
+  }
+  /// Runs everything queued, including what the run functions queue.
   void pump() {
-    while (!q_.empty()) {
-      auto fn = std::move(q_.front());
-      q_.pop_front();
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::lock_guard lock(mu_);
+        if (q_.empty()) return;
+        fn = std::move(q_.front());
+        q_.pop_front();
+      }
       fn();
     }
   }
-  std::size_t pending() const { return q_.size(); }
+  /// Pumps until pred() holds; false after 10 s.
+  bool pump_until(const std::function<bool()>& pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      pump();
+      if (pred()) return true;
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_until(lock, deadline, [&] { return !q_.empty(); })) return pred();
+    }
+  }
 
  private:
+  std::mutex mu_;
+  std::condition_variable cv_;
   std::deque<std::function<void()>> q_;
 };
 
@@ -109,6 +135,27 @@ struct Harness {
     auto e = make_engine(EngineDeps{config, wire, poster, metrics, clock, std::move(st)});
     REQUIRE(e.ok());
     engine = std::move(*e);
+  }
+
+  using StoreFactory =
+      std::function<std::unique_ptr<store::Store>(const Config&, LoopPoster&, Metrics&)>;
+  /// An engine over another store (the real SQLite one); `store` stays null.
+  struct WithStore {
+    explicit WithStore(StoreFactory f) : make(std::move(f)) {}
+    StoreFactory make;
+  };
+  Harness(const WithStore& with, const std::function<void(Config&)>& configure) {
+    log::set_level(log::Level::warn);
+    config.jwt_secret = kSecret;
+    if (configure) configure(config);
+    auto e = make_engine(EngineDeps{config, wire, poster, metrics, clock,
+                                    with.make(config, poster, metrics)});
+    REQUIRE(e.ok());
+    engine = std::move(*e);
+  }
+  /// Waits (pumping) until the session has received `n` frames.
+  bool wait_frames(SessionId s, std::size_t n) {
+    return poster.pump_until([&] { return wire.out[s].size() >= n; });
   }
 
   std::int64_t now_s() const { return clock.now_ms() / 1000; }
