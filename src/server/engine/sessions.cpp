@@ -50,6 +50,13 @@ Result<Verified> verify_token(const std::string& token, const Config& config, co
   return Verified{claims->sub, static_cast<std::int64_t>(claims->exp)};
 }
 
+/// When a session's token stops being good enough: the moment hello would
+/// refuse it (exp plus the leeway the verifier grants), so an accepted token
+/// never closes its session at once.
+std::int64_t session_deadline_ms(std::int64_t exp_s, const Config& config) {
+  return (exp_s + std::int64_t{config.token_leeway_s}) * 1000;
+}
+
 }  // namespace
 
 void Engine::on_connect(SessionId session, const ConnectionInfo& /*info*/) {
@@ -257,7 +264,7 @@ void Engine::on_hello(Session& s, proto::Hello& f) {
   }
   UserEntry& user = user_entry(verified->sub);
   s.user = &user;
-  s.token_exp_ms = verified->exp_s * 1000;
+  s.token_exp_ms = session_deadline_ms(verified->exp_s, config_);
   s.expiry_noticed = false;
   ++metrics_.sessions_authenticated;
   const bool first = user.sessions.empty();
@@ -297,7 +304,7 @@ void Engine::on_auth_refresh(Session& s, proto::AuthRefresh& f) {
     send_error(s.id, f.id, Errc::auth_failed, "token is for another user");
     return;
   }
-  s.token_exp_ms = verified->exp_s * 1000;
+  s.token_exp_ms = session_deadline_ms(verified->exp_s, config_);
   s.expiry_noticed = false;
   arm_token_timer(s);
   reply(s.id, proto::Ok{f.id, {}, 0});

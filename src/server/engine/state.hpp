@@ -62,7 +62,7 @@ struct Session {
   SessionId id = 0;
   UserEntry* user = nullptr;  // set once authenticated
   std::int64_t last_frame_ms = 0;  // steady
-  std::int64_t token_exp_ms = 0;   // wall clock
+  std::int64_t token_exp_ms = 0;   // wall clock: token exp + leeway (close 4003 then)
   std::int64_t token_due_ms = 0;   // steady: the armed token timer (others are stale)
   TokenBucket frames;
   TokenBucket typing;
