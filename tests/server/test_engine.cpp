@@ -120,6 +120,17 @@ TEST_CASE("engine: a batch is processed frame by frame; bad frames get typed err
   CHECK(h.wire.closed.empty());
 }
 
+TEST_CASE("engine: error details quoting client input stay valid UTF-8") {
+  Harness h;
+  const SessionId s = h.login("alice");
+  std::string name;
+  for (int i = 0; i < 40; ++i) name += "\xC3\xA9";  // 80 bytes of 'é': cut mid-character at 64
+  h.raw(s, "{\"type\":\"" + name + "\",\"id\":5}");
+  auto e = only_error(h.take(s));  // take() REQUIREs that the reply decodes
+  CHECK(e.code == "unknown_type");
+  CHECK(e.id == 5);
+}
+
 TEST_CASE("engine: 50 consecutive bad frames close with 4004; a good frame resets the count") {
   Harness h;
   const SessionId s = h.login("alice");

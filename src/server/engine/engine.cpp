@@ -2,6 +2,8 @@
 // part of the engine sends through.
 #include "server/engine.hpp"
 
+#include <algorithm>
+
 #include "common/protocol/codec.hpp"
 #include "server/engine/engine_impl.hpp"
 #include "server/log.hpp"
@@ -102,7 +104,10 @@ void Engine::send_error(SessionId session, proto::RequestId id, Errc code, std::
   proto::ErrorFrame e;
   e.id = id;
   e.code = std::string(errc_name(code));
-  e.message = std::string(message.substr(0, 256));
+  // Details may quote client input (e.g. an unknown type name, cut at a byte
+  // limit): keep printable ASCII so the reply is always valid UTF-8.
+  e.message.reserve(std::min<std::size_t>(message.size(), 256));
+  for (char c : message.substr(0, 256)) e.message += (c >= 0x20 && c < 0x7f) ? c : '?';
   e.retry_after_ms = retry_after_ms;
   reply(session, e);
 }
