@@ -106,8 +106,10 @@ TEST_CASE("engine: ping gets pong with the id; hello twice is invalid_state") {
 TEST_CASE("engine: a batch is processed frame by frame; bad frames get typed errors") {
   Harness h;
   const SessionId s = h.login("alice");
-  h.raw(s, "{\"type\":\"ping\",\"id\":1}\n{\"type\":\"ping\",\"id\":2,\n\n{\"type\":\"nope\",\"id\":3}\n"
-           "{\"type\":\"ping\",\"id\":4}");
+  h.raw(
+      s,
+      "{\"type\":\"ping\",\"id\":1}\n{\"type\":\"ping\",\"id\":2,\n\n{\"type\":\"nope\",\"id\":3}\n"
+      "{\"type\":\"ping\",\"id\":4}");
   auto frames = h.take(s);
   REQUIRE(frames.size() == 4);
   CHECK(std::get<proto::Pong>(frames[0]).id == 1);
@@ -124,7 +126,8 @@ TEST_CASE("engine: error details quoting client input stay valid UTF-8") {
   Harness h;
   const SessionId s = h.login("alice");
   std::string name;
-  for (int i = 0; i < 40; ++i) name += "\xC3\xA9";  // 80 bytes of 'é': cut mid-character at 64
+  for (int i = 0; i < 40; ++i)
+    name += "\xC3\xA9";  // 80 bytes of 'é': cut mid-character at 64
   h.raw(s, "{\"type\":\"" + name + "\",\"id\":5}");
   auto e = only_error(h.take(s));  // take() REQUIREs that the reply decodes
   CHECK(e.code == "unknown_type");
@@ -134,9 +137,11 @@ TEST_CASE("engine: error details quoting client input stay valid UTF-8") {
 TEST_CASE("engine: 50 consecutive bad frames close with 4004; a good frame resets the count") {
   Harness h;
   const SessionId s = h.login("alice");
-  for (int i = 0; i < 49; ++i) h.raw(s, "{oops");
+  for (int i = 0; i < 49; ++i)
+    h.raw(s, "{oops");
   h.send(s, proto::Ping{1});
-  for (int i = 0; i < 49; ++i) h.raw(s, "{oops");
+  for (int i = 0; i < 49; ++i)
+    h.raw(s, "{oops");
   CHECK(h.wire.closed.empty());
   h.raw(s, "[]");
   CHECK(h.closed_with(s, CloseCode::protocol_error));
@@ -163,12 +168,14 @@ TEST_CASE("engine: per-connection frame rate limit with retry_after_ms") {
   });
   const SessionId s = h.login("alice");  // hello used one token
   std::string batch;
-  for (int i = 1; i <= 6; ++i) batch += "{\"type\":\"ping\",\"id\":" + std::to_string(i) + "}\n";
+  for (int i = 1; i <= 6; ++i)
+    batch += "{\"type\":\"ping\",\"id\":" + std::to_string(i) + "}\n";
   h.raw(s, batch);
   auto frames = h.take(s);
   REQUIRE(frames.size() == 6);
   int pongs = 0;
-  for (auto& f : frames) pongs += std::holds_alternative<proto::Pong>(f) ? 1 : 0;
+  for (auto& f : frames)
+    pongs += std::holds_alternative<proto::Pong>(f) ? 1 : 0;
   CHECK(pongs == 4);
   auto& e = std::get<proto::ErrorFrame>(frames[4]);
   CHECK(e.code == "rate_limited");
@@ -189,7 +196,8 @@ TEST_CASE("engine: a client that keeps flooding is closed with 4008") {
   });
   const SessionId s = h.login("alice");
   std::string batch;
-  for (int i = 0; i < 9 + 199; ++i) batch += "{\"type\":\"ping\"}\n";
+  for (int i = 0; i < 9 + 199; ++i)
+    batch += "{\"type\":\"ping\"}\n";
   h.raw(s, batch);
   CHECK(h.wire.closed.empty());
   h.raw(s, "{\"type\":\"ping\"}");
@@ -198,11 +206,14 @@ TEST_CASE("engine: a client that keeps flooding is closed with 4008") {
 }
 
 TEST_CASE("engine: the per-user send budget is shared by the user's sessions") {
-  Harness h([](FakeStore& st) { st.add_channel("general", proto::ChannelKind::group, {{"alice", proto::Role::owner}}); },
-            [](Config& c) {
-              c.send_burst = 2;
-              c.sends_per_second = 1;
-            });
+  Harness h(
+      [](FakeStore& st) {
+        st.add_channel("general", proto::ChannelKind::group, {{"alice", proto::Role::owner}});
+      },
+      [](Config& c) {
+        c.send_burst = 2;
+        c.sends_per_second = 1;
+      });
   const SessionId a1 = h.login("alice");
   const SessionId a2 = h.login("alice");
   h.send(a1, proto::Send{1, "general", "c1", "one", 0, {}, {}});
@@ -263,7 +274,9 @@ TEST_CASE("engine: token expiry notice, close with 4003, and auth_refresh") {
 }
 
 TEST_CASE("engine: healthy() turns false after repeated store failures and recovers") {
-  Harness h([](FakeStore& st) { st.add_channel("general", proto::ChannelKind::group, {{"alice", proto::Role::owner}}); });
+  Harness h([](FakeStore& st) {
+    st.add_channel("general", proto::ChannelKind::group, {{"alice", proto::Role::owner}});
+  });
   const SessionId s = h.login("alice");
   CHECK(h.engine->healthy());
   for (int i = 0; i < 3; ++i) {

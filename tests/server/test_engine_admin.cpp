@@ -13,8 +13,9 @@ using proto::Role;
 AdminResponse call(Harness& h, std::string method, std::string path, std::string body = {},
                    std::string query = {}) {
   AdminResponse out{-1, {}};
-  h.engine->admin(AdminRequest{std::move(method), std::move(path), std::move(query), std::move(body)},
-                  [&](AdminResponse r) { out = std::move(r); });
+  h.engine->admin(
+      AdminRequest{std::move(method), std::move(path), std::move(query), std::move(body)},
+      [&](AdminResponse r) { out = std::move(r); });
   h.poster.pump();
   return out;
 }
@@ -70,7 +71,8 @@ TEST_CASE("admin: membership changes fan out like the protocol ops") {
   const SessionId a1 = h.login("alice");
   const SessionId c1 = h.login("carol");
   h.clear();
-  auto add = call(h, "POST", "/admin/channels/team/members", R"({"users":["carol"],"role":"member"})");
+  auto add =
+      call(h, "POST", "/admin/channels/team/members", R"({"users":["carol"],"role":"member"})");
   CHECK(add.status == 200);
   CHECK(json(add)["version"].GetUint64() == 1);
   CHECK(h.take_of<proto::ChannelAdded>(c1).size() == 1);
@@ -96,7 +98,8 @@ TEST_CASE("admin: history and delete as admin") {
   Harness h(seeded);
   const SessionId a1 = h.login("alice");
   const SessionId b1 = h.login("bob");
-  for (int i = 0; i < 3; ++i) h.send(a1, proto::Send{0, "team", "m" + std::to_string(i), "msg", 0, {}, {}});
+  for (int i = 0; i < 3; ++i)
+    h.send(a1, proto::Send{0, "team", "m" + std::to_string(i), "msg", 0, {}, {}});
   h.clear();
   auto page = call(h, "GET", "/admin/channels/team/messages", {}, "before=3&limit=5");
   CHECK(page.status == 200);
@@ -130,7 +133,8 @@ TEST_CASE("admin: list channels and set a profile") {
   REQUIRE(rest["channels"].Size() == 1);
   CHECK(std::string(rest["channels"][0]["kind"].GetString()) == "group");
 
-  auto prof = call(h, "PUT", "/admin/users/alice", R"({"display_name":"Alice","metadata":{"x":1}})");
+  auto prof =
+      call(h, "PUT", "/admin/users/alice", R"({"display_name":"Alice","metadata":{"x":1}})");
   CHECK(prof.status == 200);
   auto p = json(prof);
   CHECK(std::string(p["display_name"].GetString()) == "Alice");

@@ -22,7 +22,8 @@ class FakeStore final : public store::Store {
   struct Chan {
     store::ChannelRecord rec;
     std::vector<proto::Message> messages;
-    std::map<std::pair<proto::Seq, std::string>, std::set<std::string>> reactions;  // (seq, emoji) -> users
+    std::map<std::pair<proto::Seq, std::string>, std::set<std::string>>
+        reactions;  // (seq, emoji) -> users
   };
 
   explicit FakeStore(LoopPoster& poster) : poster_(poster) {}
@@ -37,13 +38,15 @@ class FakeStore final : public store::Store {
   bool closed = false;
 
   void add_channel(const std::string& id, proto::ChannelKind kind,
-                   std::vector<std::pair<std::string, proto::Role>> members, bool is_public = false) {
+                   std::vector<std::pair<std::string, proto::Role>> members,
+                   bool is_public = false) {
     Chan c;
     c.rec.info.channel = id;
     c.rec.info.kind = kind;
     c.rec.info.name = id;
     c.rec.info.is_public = is_public;
-    for (auto& [u, r] : members) c.rec.members.push_back({u, r});
+    for (auto& [u, r] : members)
+      c.rec.members.push_back({u, r});
     c.rec.info.member_count = static_cast<std::uint32_t>(c.rec.members.size());
     chans[id] = std::move(c);
   }
@@ -52,7 +55,8 @@ class FakeStore final : public store::Store {
   Result<void> open() override { return {}; }
   Result<store::StartupState> load() override {
     store::StartupState s;
-    for (auto& [id, c] : chans) s.channels.push_back(c.rec);
+    for (auto& [id, c] : chans)
+      s.channels.push_back(c.rec);
     return s;
   }
   void write(store::WriteOp op, std::function<void(store::WriteResult)> done) override {
@@ -98,7 +102,8 @@ class FakeStore final : public store::Store {
     r.version = it->second.version;
     return r;
   }
-  void remember(const std::string& user, const std::string& client_id, const store::WriteResult& r) {
+  void remember(const std::string& user, const std::string& client_id,
+                const store::WriteResult& r) {
     if (!client_id.empty()) dedupe_[{user, client_id}] = r;
   }
   store::WriteResult finish(const std::string& user, const std::string& client_id,
@@ -207,8 +212,8 @@ class FakeStore final : public store::Store {
     auto& m = c->messages[o.seq - 1];
     if (m.deleted) return fail(Errc::message_deleted);
     auto& users = c->reactions[{o.seq, o.emoji}];
-    const bool changed = o.action == proto::ReactAction::add ? users.insert(o.user).second
-                                                             : users.erase(o.user) > 0;
+    const bool changed =
+        o.action == proto::ReactAction::add ? users.insert(o.user).second : users.erase(o.user) > 0;
     store::WriteResult r;
     r.channel = o.channel;
     r.seq = o.seq;
@@ -269,7 +274,8 @@ class FakeStore final : public store::Store {
     Chan* c = chan(o.channel);
     if (!c) return fail(Errc::not_found);
     const auto* mem = member(*c, o.user);
-    if (!o.as_admin && (!mem || mem->role == proto::Role::member)) return fail(Errc::permission_denied);
+    if (!o.as_admin && (!mem || mem->role == proto::Role::member))
+      return fail(Errc::permission_denied);
     if (o.name) c->rec.info.name = *o.name;
     if (o.is_public) c->rec.info.is_public = *o.is_public;
     if (o.metadata) c->rec.info.metadata = *o.metadata;
@@ -319,7 +325,8 @@ class FakeStore final : public store::Store {
       auto& ms = c->rec.members;
       auto it = std::find_if(ms.begin(), ms.end(), [&](auto& m) { return m.user == u; });
       if (it == ms.end()) continue;
-      r.member_changes.push_back({u, proto::MemberChange::removed, it->role, ++c->rec.info.version});
+      r.member_changes.push_back(
+          {u, proto::MemberChange::removed, it->role, ++c->rec.info.version});
       ms.erase(it);
     }
     c->rec.info.member_count = static_cast<std::uint32_t>(c->rec.members.size());
@@ -332,13 +339,15 @@ class FakeStore final : public store::Store {
     Chan* c = chan(o.channel);
     if (!c) return fail(Errc::not_found);
     const auto* mem = member(*c, o.user);
-    if (!o.as_admin && (!mem || mem->role != proto::Role::owner)) return fail(Errc::permission_denied);
+    if (!o.as_admin && (!mem || mem->role != proto::Role::owner))
+      return fail(Errc::permission_denied);
     store::WriteResult r;
     r.channel = o.channel;
     for (auto& m : c->rec.members) {
       if (m.user == o.target && m.role != o.role) {
         m.role = o.role;
-        r.member_changes.push_back({m.user, proto::MemberChange::role, o.role, ++c->rec.info.version});
+        r.member_changes.push_back(
+            {m.user, proto::MemberChange::role, o.role, ++c->rec.info.version});
       }
     }
     r.version = c->rec.info.version;
@@ -398,7 +407,8 @@ class FakeStore final : public store::Store {
     if (!c) return Error{Errc::not_found, "no channel"};
     proto::MembersPage page;
     page.channel = q.channel;
-    for (auto& m : c->rec.members) page.members.push_back({m.user, m.role, false, 0, 0});
+    for (auto& m : c->rec.members)
+      page.members.push_back({m.user, m.role, false, 0, 0});
     return store::ReadValue{page};
   }
   store::ReadResult query(store::ProfilesQuery& q) {

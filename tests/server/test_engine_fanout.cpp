@@ -180,8 +180,10 @@ TEST_CASE("fanout: acks and events keep commit order per channel") {
   const SessionId b1 = h.login("bob");
   h.clear();
   // Both writes are queued before either commit is delivered.
-  h.engine->on_message(a1, proto::encode(proto::ClientFrame{proto::Send{1, "team", "a", "1", 0, {}, {}}}));
-  h.engine->on_message(b1, proto::encode(proto::ClientFrame{proto::Send{2, "team", "b", "2", 0, {}, {}}}));
+  h.engine->on_message(
+      a1, proto::encode(proto::ClientFrame{proto::Send{1, "team", "a", "1", 0, {}, {}}}));
+  h.engine->on_message(
+      b1, proto::encode(proto::ClientFrame{proto::Send{2, "team", "b", "2", 0, {}, {}}}));
   CHECK(h.wire.log.empty());  // nothing before commit
   h.poster.pump();
   auto at_a = h.take(a1);
@@ -258,7 +260,7 @@ TEST_CASE("fanout: receipts are held in memory and flushed as one CursorsOp") {
 
   h.send(a1, proto::MarkRead{1, "team", 2});
   h.send(a1, proto::MarkRead{2, "team", 4});
-  h.send(a1, proto::MarkRead{3, "team", 3});  // never backwards
+  h.send(a1, proto::MarkRead{3, "team", 3});   // never backwards
   h.send(a1, proto::MarkRead{4, "town", 99});  // clamped to last_seq
   h.send(a1, proto::MarkDelivered{5, {{"team", 5}, {"town", 5}}});
   CHECK(h.take_of<proto::Ok>(a1).size() == 5);
@@ -335,7 +337,8 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
   const SessionId c1 = h.login("carol");
   h.clear();
 
-  h.send(a1, proto::ChannelCreate{1, "cc1", ChannelKind::group, "proj", "Project", false, {"bob"}, {}});
+  h.send(a1,
+         proto::ChannelCreate{1, "cc1", ChannelKind::group, "proj", "Project", false, {"bob"}, {}});
   auto reply = h.take_of<proto::ChannelReply>(a1);
   REQUIRE(reply.size() == 1);
   CHECK(reply[0].info.channel == "proj");
@@ -399,7 +402,8 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
   h.send(c1, proto::Join{10, "proj"});
   CHECK(only_error(h.take(c1)).code == "permission_denied");
 
-  h.send(a1, proto::ChannelUpdate{11, "proj", "cu1", std::string("Renamed"), std::nullopt, std::nullopt});
+  h.send(a1, proto::ChannelUpdate{11, "proj", "cu1", std::string("Renamed"), std::nullopt,
+                                  std::nullopt});
   CHECK(h.take_of<proto::Ok>(a1).size() == 1);
   auto upd = h.take_of<proto::ChannelUpdated>(b1);
   REQUIRE(upd.size() == 1);
@@ -411,7 +415,8 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
 TEST_CASE("fanout: reads answer with the request id") {
   Harness h(three_person_group);
   const SessionId a1 = h.login("alice");
-  for (int i = 0; i < 3; ++i) h.send(a1, proto::Send{0, "team", "m" + std::to_string(i), "x", 0, {}, {}});
+  for (int i = 0; i < 3; ++i)
+    h.send(a1, proto::Send{0, "team", "m" + std::to_string(i), "x", 0, {}, {}});
   h.clear();
   h.send(a1, proto::History{21, "team", 0, 0, 2});
   auto page = h.take_of<proto::HistoryPage>(a1);

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -84,7 +84,8 @@ class QueuePoster final : public LoopPoster {
 inline constexpr const char* kSecret = "engine-test-secret";
 
 inline std::string b64url(std::string_view in) {
-  static constexpr char kAlpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kAlpha[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   unsigned buf = 0;
   int bits = 0;
@@ -148,8 +149,8 @@ struct Harness {
     log::set_level(log::Level::warn);
     config.jwt_secret = kSecret;
     if (configure) configure(config);
-    auto e = make_engine(EngineDeps{config, wire, poster, metrics, clock,
-                                    with.make(config, poster, metrics)});
+    auto e = make_engine(
+        EngineDeps{config, wire, poster, metrics, clock, with.make(config, poster, metrics)});
     REQUIRE(e.ok());
     engine = std::move(*e);
   }
@@ -212,7 +213,8 @@ struct Harness {
   }
   /// Clears every session's inbox (after setup).
   void clear() {
-    for (auto& [s, v] : wire.out) v.clear();
+    for (auto& [s, v] : wire.out)
+      v.clear();
     wire.log.clear();
   }
   bool closed_with(SessionId s, proto::CloseCode code) const {

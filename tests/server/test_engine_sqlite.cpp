@@ -52,8 +52,8 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     const SessionId b1 = h->login("bob");
     h->clear();
 
-    h->send(a1, proto::ChannelCreate{1, "cc1", proto::ChannelKind::group, "team", "Team", false,
-                                     {"bob"}, {}});
+    h->send(a1, proto::ChannelCreate{
+                    1, "cc1", proto::ChannelKind::group, "team", "Team", false, {"bob"}, {}});
     REQUIRE(h->wait_frames(a1, 1));
     auto created = h->take_of<proto::ChannelReply>(a1);
     REQUIRE(created.size() == 1);

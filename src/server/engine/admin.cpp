@@ -42,14 +42,21 @@ int http_status(Errc code) {
     case Errc::out_of_range:
     case Errc::body_too_large:
     case Errc::limit_exceeded:
-    case Errc::message_deleted: return 400;
-    case Errc::permission_denied: return 403;
+    case Errc::message_deleted:
+      return 400;
+    case Errc::permission_denied:
+      return 403;
     case Errc::not_found:
-    case Errc::not_member: return 404;
-    case Errc::already_exists: return 409;
-    case Errc::rate_limited: return 429;
-    case Errc::unavailable: return 503;
-    default: return 500;
+    case Errc::not_member:
+      return 404;
+    case Errc::already_exists:
+      return 409;
+    case Errc::rate_limited:
+      return 429;
+    case Errc::unavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -67,8 +74,8 @@ AdminResponse error_response(Errc code, std::string_view message) {
 }
 
 AdminResponse ok_version(const std::string& channel, proto::Version version) {
-  return AdminResponse{200, "{\"channel\":\"" + channel + "\",\"version\":" +
-                                std::to_string(version) + "}"};
+  return AdminResponse{
+      200, "{\"channel\":\"" + channel + "\",\"version\":" + std::to_string(version) + "}"};
 }
 
 int hex(char c) {
@@ -155,7 +162,8 @@ Result<std::optional<std::string>> get_string(const rapidjson::Value& obj, const
   auto it = obj.FindMember(key);
   if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<std::string>{};
   if (!it->value.IsString()) return Error{Errc::wrong_type, std::string(key) + " must be a string"};
-  return std::optional<std::string>{std::string(it->value.GetString(), it->value.GetStringLength())};
+  return std::optional<std::string>{
+      std::string(it->value.GetString(), it->value.GetStringLength())};
 }
 
 Result<std::optional<bool>> get_bool(const rapidjson::Value& obj, const char* key) {
@@ -169,12 +177,15 @@ Result<std::optional<proto::JsonObject>> get_object(const rapidjson::Value& obj,
                                                     std::size_t max_bytes) {
   auto it = obj.FindMember(key);
   if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<proto::JsonObject>{};
-  if (!it->value.IsObject()) return Error{Errc::wrong_type, std::string(key) + " must be an object"};
+  if (!it->value.IsObject())
+    return Error{Errc::wrong_type, std::string(key) + " must be an object"};
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   it->value.Accept(w);
-  if (buf.GetSize() > max_bytes) return Error{Errc::body_too_large, std::string(key) + " too large"};
-  return std::optional<proto::JsonObject>{proto::JsonObject{std::string(buf.GetString(), buf.GetSize())}};
+  if (buf.GetSize() > max_bytes)
+    return Error{Errc::body_too_large, std::string(key) + " too large"};
+  return std::optional<proto::JsonObject>{
+      proto::JsonObject{std::string(buf.GetString(), buf.GetSize())}};
 }
 
 Result<proto::Role> get_role(const rapidjson::Value& obj, proto::Role dflt) {
@@ -194,7 +205,9 @@ void Engine::admin(AdminRequest request, std::function<void(AdminResponse)> done
 
 void Engine::admin_route(AdminRequest& req, Done& done) {
   const auto parts = split_path(req.path);
-  const auto fail = [&](Errc code, std::string_view message) { done(error_response(code, message)); };
+  const auto fail = [&](Errc code, std::string_view message) {
+    done(error_response(code, message));
+  };
   const auto fail_with = [&](const Error& e) { done(error_response(e.code, e.message)); };
   if (parts.size() < 2 || parts[0] != "admin") return fail(Errc::not_found, "no such endpoint");
   if (draining_) return fail(Errc::unavailable, "server shutting down");
@@ -217,8 +230,10 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     if (!name) return fail_with(name.error());
     if (!avatar) return fail_with(avatar.error());
     if (!meta) return fail_with(meta.error());
-    if (*name && (*name)->size() > proto::kMaxNameBytes) return fail(Errc::out_of_range, "display_name too long");
-    if (*avatar && (*avatar)->size() > proto::kMaxUrlBytes) return fail(Errc::out_of_range, "avatar_url too long");
+    if (*name && (*name)->size() > proto::kMaxNameBytes)
+      return fail(Errc::out_of_range, "display_name too long");
+    if (*avatar && (*avatar)->size() > proto::kMaxUrlBytes)
+      return fail(Errc::out_of_range, "avatar_url too long");
     op.display_name = std::move(*name);
     op.avatar_url = std::move(*avatar);
     op.metadata = std::move(*meta);
@@ -281,9 +296,12 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     if (!is_public) return fail_with(is_public.error());
     if (!client_id) return fail_with(client_id.error());
     if (!meta) return fail_with(meta.error());
-    if (*channel && !engine::valid_id(**channel)) return fail(Errc::out_of_range, "invalid channel id");
-    if (*client_id && !engine::valid_id(**client_id)) return fail(Errc::out_of_range, "invalid client_id");
-    if (*name && (*name)->size() > proto::kMaxNameBytes) return fail(Errc::out_of_range, "name too long");
+    if (*channel && !engine::valid_id(**channel))
+      return fail(Errc::out_of_range, "invalid channel id");
+    if (*client_id && !engine::valid_id(**client_id))
+      return fail(Errc::out_of_range, "invalid client_id");
+    if (*name && (*name)->size() > proto::kMaxNameBytes)
+      return fail(Errc::out_of_range, "name too long");
     op.channel = channel->value_or("");
     op.name = name->value_or("");
     op.is_public = is_public->value_or(false);
@@ -292,7 +310,8 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     auto members = body->FindMember("members");
     if (members != body->MemberEnd()) {
       if (!members->value.IsArray()) return fail(Errc::wrong_type, "members must be an array");
-      if (members->value.Size() > config_.max_members) return fail(Errc::limit_exceeded, "too many members");
+      if (members->value.Size() > config_.max_members)
+        return fail(Errc::limit_exceeded, "too many members");
       for (const auto& m : members->value.GetArray()) {
         store::MemberRecord rec;
         if (m.IsString()) {

@@ -51,7 +51,8 @@ Engine::Channel& Engine::load_channel(const store::ChannelRecord& record) {
   for (const auto& [user, slot] : ch.members) {
     if (!keep.count(user)) gone.push_back(user);
   }
-  for (const auto& user : gone) remove_member(ch, user);
+  for (const auto& user : gone)
+    remove_member(ch, user);
   ch.info.member_count = static_cast<std::uint32_t>(ch.members.size());
   return ch;
 }
@@ -121,7 +122,8 @@ Engine::Channel* Engine::apply_to_cache(const store::WriteResult& r) {
     ch->info.last_seq = std::max(ch->info.last_seq, m.seq);
     ch->info.version = std::max(ch->info.version, m.version);
   }
-  for (const auto& c : r.member_changes) ch->info.version = std::max(ch->info.version, c.version);
+  for (const auto& c : r.member_changes)
+    ch->info.version = std::max(ch->info.version, c.version);
   ch->info.version = std::max(ch->info.version, r.version);
   return ch;
 }

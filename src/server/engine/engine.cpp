@@ -31,7 +31,8 @@ Result<void> Engine::open() {
   if (auto r = store_->open(); !r) return r;
   auto state = store_->load();
   if (!state) return state.error();
-  for (const auto& record : state->channels) load_channel(record);
+  for (const auto& record : state->channels)
+    load_channel(record);
   log::info("engine_loaded", {{"channels", channels_.size()}, {"users", users_.size()}});
   return {};
 }
@@ -74,24 +75,33 @@ void Engine::drain(std::function<void()> done) {
     if (alive.expired()) return;
     store_closed_ = true;
     auto waiters = std::move(drain_waiters_);
-    for (auto& w : waiters) w();
+    for (auto& w : waiters)
+      w();
   });
 }
 
-bool Engine::healthy() const { return store_failures_ < kUnhealthyAfterFailures; }
+bool Engine::healthy() const {
+  return store_failures_ < kUnhealthyAfterFailures;
+}
 
 void Engine::note_store_result(Errc code) {
   switch (code) {
     case Errc::storage_failed:
     case Errc::io_error:
-    case Errc::internal: ++store_failures_; break;
-    default: store_failures_ = 0; break;
+    case Errc::internal:
+      ++store_failures_;
+      break;
+    default:
+      store_failures_ = 0;
+      break;
   }
 }
 
 // ------------------------------------------------------------------ output
 
-Bytes Engine::encode(const proto::ServerFrame& frame) { return make_bytes(proto::encode(frame)); }
+Bytes Engine::encode(const proto::ServerFrame& frame) {
+  return make_bytes(proto::encode(frame));
+}
 
 void Engine::reply(SessionId session, const proto::ServerFrame& frame) {
   wire_.send(session, encode(frame));
@@ -107,7 +117,8 @@ void Engine::send_error(SessionId session, proto::RequestId id, Errc code, std::
   // Details may quote client input (e.g. an unknown type name, cut at a byte
   // limit): keep printable ASCII so the reply is always valid UTF-8.
   e.message.reserve(std::min<std::size_t>(message.size(), 256));
-  for (char c : message.substr(0, 256)) e.message += (c >= 0x20 && c < 0x7f) ? c : '?';
+  for (char c : message.substr(0, 256))
+    e.message += (c >= 0x20 && c < 0x7f) ? c : '?';
   e.retry_after_ms = retry_after_ms;
   reply(session, e);
 }

@@ -70,7 +70,8 @@ void Engine::flush_receipts() {
   write(std::move(op), [this, retry](store::WriteResult& r) {
     if (r.ok()) return;
     // Nothing was stored: merge back so the next flush retries (max semantics).
-    log::warn("receipts_flush_failed", {{"code", errc_name(r.error.code)}, {"count", retry->size()}});
+    log::warn("receipts_flush_failed",
+              {{"code", errc_name(r.error.code)}, {"count", retry->size()}});
     if (draining_) return;
     for (const auto& u : *retry) {
       auto& p = pending_cursors_[{u.user, u.channel}];
@@ -98,7 +99,8 @@ void Engine::on_typing(Session& s, proto::Typing& f) {
 void Engine::presence_changed(UserEntry& user) {
   if (draining_) return;
   if (++mark_epoch_ == 0) {
-    for (auto& [id, u] : users_) u->mark = 0;
+    for (auto& [id, u] : users_)
+      u->mark = 0;
     mark_epoch_ = 1;
   }
   const std::uint32_t epoch = mark_epoch_;

@@ -57,7 +57,8 @@ class JsonOut {
       }
     } else if constexpr (is_vector<T>::value) {
       w_.StartArray();
-      for (auto& item : value) put(item);
+      for (auto& item : value)
+        put(item);
       w_.EndArray();
     } else if constexpr (is_optional<T>::value) {
       if (value) {

@@ -29,7 +29,9 @@ class RoleBytes {
 };
 
 /// True when the op made a new change (not an error, not a replay).
-bool committed_new(const store::WriteResult& r) { return r.ok() && !r.already_applied; }
+bool committed_new(const store::WriteResult& r) {
+  return r.ok() && !r.already_applied;
+}
 
 }  // namespace
 
@@ -57,7 +59,8 @@ void Engine::complete_ok(SessionId sid, proto::RequestId id, const std::string& 
 
 void Engine::on_send(Session& s, proto::Send& f) {
   if (!require_member(s, f.id, f.channel)) return;
-  if (f.body.size() > config_.max_body_bytes || f.metadata.json.size() > config_.max_metadata_bytes) {
+  if (f.body.size() > config_.max_body_bytes ||
+      f.metadata.json.size() > config_.max_metadata_bytes) {
     send_error(s.id, f.id, Errc::body_too_large, "body or metadata over the limit");
     return;
   }
@@ -89,7 +92,8 @@ void Engine::on_send(Session& s, proto::Send& f) {
 
 void Engine::on_edit(Session& s, proto::Edit& f) {
   if (!require_member(s, f.id, f.channel)) return;
-  if (f.body.size() > config_.max_body_bytes || f.metadata.json.size() > config_.max_metadata_bytes) {
+  if (f.body.size() > config_.max_body_bytes ||
+      f.metadata.json.size() > config_.max_metadata_bytes) {
     send_error(s.id, f.id, Errc::body_too_large, "body or metadata over the limit");
     return;
   }
@@ -138,15 +142,15 @@ void Engine::on_react(Session& s, proto::React& f) {
   op.seq = f.seq;
   op.action = f.action;
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id, emoji = std::move(f.emoji),
-                        action = f.action](store::WriteResult& r) {
-    if (committed_new(r)) apply_to_cache(r);
-    complete_ok(sid, rid, client_id, r);
-    if (committed_new(r)) {
-      fanout_messages(r, proto::MessageChange::reaction, user, sid, emoji, action);
-    }
-  });
+  write(std::move(op),
+        [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id), user = s.user->id,
+         emoji = std::move(f.emoji), action = f.action](store::WriteResult& r) {
+          if (committed_new(r)) apply_to_cache(r);
+          complete_ok(sid, rid, client_id, r);
+          if (committed_new(r)) {
+            fanout_messages(r, proto::MessageChange::reaction, user, sid, emoji, action);
+          }
+        });
 }
 
 void Engine::fanout_messages(const store::WriteResult& r, proto::MessageChange change,
@@ -191,7 +195,8 @@ void Engine::on_channel_create(Session& s, proto::ChannelCreate& f) {
   op.name = std::move(f.name);
   op.is_public = f.is_public;
   op.members.reserve(f.members.size());
-  for (auto& m : f.members) op.members.push_back({std::move(m), proto::Role::member});
+  for (auto& m : f.members)
+    op.members.push_back({std::move(m), proto::Role::member});
   op.metadata = std::move(f.metadata);
   op.now = clock_.now_ms();
   write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
@@ -217,7 +222,8 @@ void Engine::fanout_channel_added(Channel& ch, const std::vector<std::string>& u
     }
   };
   if (users.empty()) {  // every member (a new channel)
-    for (const MemberSlot* slot : ch.online) send_to(*slot);
+    for (const MemberSlot* slot : ch.online)
+      send_to(*slot);
     return;
   }
   for (const auto& u : users) {
@@ -230,7 +236,8 @@ void Engine::fanout_channel_updated(Channel& ch) {
     return proto::ServerFrame{proto::ChannelUpdated{info_for(ch, role)}};
   });
   for (const MemberSlot* slot : ch.online) {
-    for (SessionId sid : slot->user->sessions) deliver(sid, bytes.get(slot->role));
+    for (SessionId sid : slot->user->sessions)
+      deliver(sid, bytes.get(slot->role));
   }
 }
 
@@ -273,12 +280,12 @@ void Engine::on_channel_update(Session& s, proto::ChannelUpdate& f) {
   op.is_public = f.is_public;
   op.metadata = std::move(f.metadata);
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id,
-                        client_id = std::move(f.client_id)](store::WriteResult& r) {
-    Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
-    complete_ok(sid, rid, client_id, r);
-    if (ch != nullptr && r.channel_state) fanout_channel_updated(*ch);
-  });
+  write(std::move(op),
+        [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id)](store::WriteResult& r) {
+          Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
+          complete_ok(sid, rid, client_id, r);
+          if (ch != nullptr && r.channel_state) fanout_channel_updated(*ch);
+        });
 }
 
 void Engine::on_members_add(Session& s, proto::MembersAdd& f) {

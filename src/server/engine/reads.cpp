@@ -95,29 +95,31 @@ void Engine::on_presence_query(Session& s, proto::PresenceQuery& f) {
   // offline), overlaid with what this process saw more recently.
   store::LastSeenQuery q;
   q.users = f.users;
-  read(std::move(q), [this, sid = s.id, rid = f.id, users = std::move(f.users)](store::ReadResult& r) {
-    if (!r) return send_error(sid, rid, r.error().code, r.error().message);
-    proto::PresenceList list;
-    list.id = rid;
-    const auto* stored = std::get_if<proto::PresenceList>(&*r);
-    std::unordered_map<std::string_view, proto::TimeMs> seen;
-    if (stored != nullptr) {
-      for (const auto& sp : stored->users) seen[sp.user] = sp.last_seen;
-    }
-    list.users.reserve(users.size());
-    for (const auto& u : users) {
-      proto::PresenceInfo p;
-      p.user = u;
-      if (auto it = seen.find(u); it != seen.end()) p.last_seen = it->second;
-      if (const UserEntry* e = find_user(u)) {
-        p.online = e->online();
-        p.last_seen = std::max(p.last_seen, e->last_seen);
-      }
-      if (p.online) p.last_seen = 0;
-      list.users.push_back(std::move(p));
-    }
-    reply(sid, list);
-  });
+  read(std::move(q),
+       [this, sid = s.id, rid = f.id, users = std::move(f.users)](store::ReadResult& r) {
+         if (!r) return send_error(sid, rid, r.error().code, r.error().message);
+         proto::PresenceList list;
+         list.id = rid;
+         const auto* stored = std::get_if<proto::PresenceList>(&*r);
+         std::unordered_map<std::string_view, proto::TimeMs> seen;
+         if (stored != nullptr) {
+           for (const auto& sp : stored->users)
+             seen[sp.user] = sp.last_seen;
+         }
+         list.users.reserve(users.size());
+         for (const auto& u : users) {
+           proto::PresenceInfo p;
+           p.user = u;
+           if (auto it = seen.find(u); it != seen.end()) p.last_seen = it->second;
+           if (const UserEntry* e = find_user(u)) {
+             p.online = e->online();
+             p.last_seen = std::max(p.last_seen, e->last_seen);
+           }
+           if (p.online) p.last_seen = 0;
+           list.users.push_back(std::move(p));
+         }
+         reply(sid, list);
+       });
 }
 
 }  // namespace chatsdk::server

@@ -23,9 +23,12 @@ constexpr std::int64_t kExpiryNoticeMs = 60'000;
 proto::CloseCode close_code_for(Errc code) {
   switch (code) {
     case Errc::token_expired:
-    case Errc::token_not_yet_valid: return proto::CloseCode::token_expired;
-    case Errc::unsupported_protocol: return proto::CloseCode::unsupported_protocol;
-    default: return proto::CloseCode::auth_failed;
+    case Errc::token_not_yet_valid:
+      return proto::CloseCode::token_expired;
+    case Errc::unsupported_protocol:
+      return proto::CloseCode::unsupported_protocol;
+    default:
+      return proto::CloseCode::auth_failed;
   }
 }
 
@@ -93,7 +96,8 @@ void Engine::on_frame_too_large(SessionId session) {
   Session& s = it->second;
   s.last_frame_ms = clock_.steady_ms();
   send_error(s.id, 0, Errc::frame_too_large, "message over max_frame_bytes discarded");
-  if (++s.bad_frames >= kMaxBadFrames) close_session(s, proto::CloseCode::protocol_error, "too many bad frames");
+  if (++s.bad_frames >= kMaxBadFrames)
+    close_session(s, proto::CloseCode::protocol_error, "too many bad frames");
 }
 
 void Engine::on_disconnect(SessionId session) {
@@ -319,7 +323,8 @@ void Engine::close_session(Session& s, proto::CloseCode code, std::string_view r
 // ------------------------------------------------------------------ timers
 
 void Engine::arm_token_timer(Session& s) {
-  const std::int64_t due_wall = s.expiry_noticed ? s.token_exp_ms : s.token_exp_ms - kExpiryNoticeMs;
+  const std::int64_t due_wall =
+      s.expiry_noticed ? s.token_exp_ms : s.token_exp_ms - kExpiryNoticeMs;
   const std::int64_t now_steady = clock_.steady_ms();
   s.token_due_ms = now_steady + std::max<std::int64_t>(0, due_wall - clock_.now_ms());
   timers_.push(Timer{s.token_due_ms, s.id, TimerKind::token});

@@ -28,13 +28,13 @@ struct MemberSlot {
   Channel* channel = nullptr;
   UserEntry* user = nullptr;
   proto::Role role = proto::Role::member;
-  proto::Seq read_seq = 0;       // in-memory receipt cursors (max semantics)
+  proto::Seq read_seq = 0;  // in-memory receipt cursors (max semantics)
   proto::Seq delivered_seq = 0;
 };
 
 struct UserEntry {
   std::string id;
-  std::vector<SessionId> sessions;      // live authenticated sessions
+  std::vector<SessionId> sessions;       // live authenticated sessions
   std::vector<MemberSlot*> memberships;  // every channel the user is in
   TokenBucket sends;                     // per-user mutation budget, shared by sessions
   proto::TimeMs last_seen = 0;           // when the last session ended (this process)
@@ -60,7 +60,7 @@ struct Channel {
 
 struct Session {
   SessionId id = 0;
-  UserEntry* user = nullptr;  // set once authenticated
+  UserEntry* user = nullptr;       // set once authenticated
   std::int64_t last_frame_ms = 0;  // steady
   std::int64_t token_exp_ms = 0;   // wall clock: token exp + leeway (close 4003 then)
   std::int64_t token_due_ms = 0;   // steady: the armed token timer (others are stale)
@@ -68,7 +68,7 @@ struct Session {
   TokenBucket typing;
   std::int64_t reject_window_ms = 0;  // steady start of the rate-limit rejection window
   std::uint32_t rejects = 0;
-  std::uint16_t bad_frames = 0;       // consecutive undecodable frames
+  std::uint16_t bad_frames = 0;  // consecutive undecodable frames
   bool closing = false;
   bool expiry_noticed = false;
 };
