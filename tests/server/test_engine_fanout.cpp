@@ -289,6 +289,23 @@ TEST_CASE("fanout: receipts are held in memory and flushed as one CursorsOp") {
   CHECK(h.store->cursor_writes.size() == 1);  // nothing new, nothing written
 }
 
+TEST_CASE("fanout: sync carries receipt cursors that are not flushed yet") {
+  Harness h(three_person_group);
+  const SessionId a1 = h.login("alice");
+  const SessionId b1 = h.login("bob");
+  for (int i = 0; i < 3; ++i)
+    h.send(b1, proto::Send{0, "team", "t" + std::to_string(i), "x", 0, {}, {}});
+  h.send(a1, proto::MarkRead{1, "team", 2});
+  h.clear();
+  h.send(a1, proto::Sync{2, {}, 0});
+  auto sync = h.take_of<proto::SyncResult>(a1);
+  REQUIRE(sync.size() == 1);
+  REQUIRE(sync[0].channels.size() == 1);
+  CHECK(sync[0].channels[0].read_seq == 2);
+  CHECK(sync[0].channels[0].unread == 1);
+  CHECK(h.store->cursor_writes.empty());
+}
+
 TEST_CASE("fanout: presence transitions go to online users sharing a small channel") {
   Harness h([](FakeStore& st) {
     three_person_group(st);

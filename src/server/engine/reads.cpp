@@ -1,6 +1,8 @@
 // Reads: membership fast path, then a store query on the reader thread; the
 // answer goes back to the requesting session with its request id.
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string_view>
 #include <unordered_map>
 
@@ -33,13 +35,31 @@ void Engine::on_sync(Session& s, proto::Sync& f) {
     auto* v = std::get_if<proto::SyncResult>(&*r);
     if (v == nullptr) return send_error(sid, rid, Errc::internal, "unexpected read result");
     v->id = rid;
-    // The cache starts without receipt cursors; the durable ones arrive here
-    // (every client syncs after connecting), so later receipts never go back.
-    for (const auto& cs : v->channels) {
+    // Receipt cursors live in memory and reach the store up to a flush
+    // interval later; the store's are the durable floor. Both ways, max wins:
+    // the cache learns the durable cursors (it starts without them), and the
+    // reply carries cursors not yet flushed, so counts converge at once.
+    for (auto& cs : v->channels) {
       Channel* ch = find_channel(cs.channel);
-      if (MemberSlot* slot = ch ? ch->find(user) : nullptr) {
+      if (ch == nullptr) continue;
+      if (MemberSlot* slot = ch->find(user)) {
         slot->read_seq = std::max(slot->read_seq, cs.read_seq);
         slot->delivered_seq = std::max(slot->delivered_seq, cs.delivered_seq);
+        if (slot->read_seq > cs.read_seq) {
+          cs.read_seq = slot->read_seq;
+          cs.unread =
+              cs.last_seq > cs.read_seq
+                  ? static_cast<std::uint32_t>(std::min<proto::Seq>(
+                        cs.last_seq - cs.read_seq, std::numeric_limits<std::uint32_t>::max()))
+                  : 0;
+          if (cs.unread == 0) cs.mentions = 0;
+        }
+        cs.delivered_seq = std::max(cs.delivered_seq, slot->delivered_seq);
+      }
+      if (!ch->small(config_.small_channel_threshold)) continue;
+      for (auto& m : cs.members) {
+        const MemberSlot* other = m.removed ? nullptr : ch->find(m.user);
+        if (other != nullptr) m.read_seq = std::max(m.read_seq, other->read_seq);
       }
     }
     reply(sid, std::move(*v));
