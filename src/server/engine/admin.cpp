@@ -157,31 +157,36 @@ Result<rapidjson::Document> parse_body(const std::string& body) {
   return doc;
 }
 
+/// The member `key` of a JSON object, or nullptr (absent or null).
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* key) {
+  if (!obj.HasMember(key)) return nullptr;
+  const rapidjson::Value& v = obj[key];
+  return v.IsNull() ? nullptr : &v;
+}
+
 /// Optional string member; error when present with another type.
 Result<std::optional<std::string>> get_string(const rapidjson::Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<std::string>{};
-  if (!it->value.IsString()) return Error{Errc::wrong_type, std::string(key) + " must be a string"};
-  return std::optional<std::string>{
-      std::string(it->value.GetString(), it->value.GetStringLength())};
+  const rapidjson::Value* v = member(obj, key);
+  if (v == nullptr) return std::optional<std::string>{};
+  if (!v->IsString()) return Error{Errc::wrong_type, std::string(key) + " must be a string"};
+  return std::optional<std::string>{std::string(v->GetString(), v->GetStringLength())};
 }
 
 Result<std::optional<bool>> get_bool(const rapidjson::Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<bool>{};
-  if (!it->value.IsBool()) return Error{Errc::wrong_type, std::string(key) + " must be a boolean"};
-  return std::optional<bool>{it->value.GetBool()};
+  const rapidjson::Value* v = member(obj, key);
+  if (v == nullptr) return std::optional<bool>{};
+  if (!v->IsBool()) return Error{Errc::wrong_type, std::string(key) + " must be a boolean"};
+  return std::optional<bool>{v->GetBool()};
 }
 
 Result<std::optional<proto::JsonObject>> get_object(const rapidjson::Value& obj, const char* key,
                                                     std::size_t max_bytes) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return std::optional<proto::JsonObject>{};
-  if (!it->value.IsObject())
-    return Error{Errc::wrong_type, std::string(key) + " must be an object"};
+  const rapidjson::Value* v = member(obj, key);
+  if (v == nullptr) return std::optional<proto::JsonObject>{};
+  if (!v->IsObject()) return Error{Errc::wrong_type, std::string(key) + " must be an object"};
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  it->value.Accept(w);
+  v->Accept(w);
   if (buf.GetSize() > max_bytes)
     return Error{Errc::body_too_large, std::string(key) + " too large"};
   return std::optional<proto::JsonObject>{
@@ -307,12 +312,11 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     op.is_public = is_public->value_or(false);
     op.client_id = client_id->value_or("");
     if (*meta) op.metadata = std::move(**meta);
-    auto members = body->FindMember("members");
-    if (members != body->MemberEnd()) {
-      if (!members->value.IsArray()) return fail(Errc::wrong_type, "members must be an array");
-      if (members->value.Size() > config_.max_members)
+    if (const rapidjson::Value* members = member(*body, "members")) {
+      if (!members->IsArray()) return fail(Errc::wrong_type, "members must be an array");
+      if (members->Size() > config_.max_members)
         return fail(Errc::limit_exceeded, "too many members");
-      for (const auto& m : members->value.GetArray()) {
+      for (const auto& m : members->GetArray()) {
         store::MemberRecord rec;
         if (m.IsString()) {
           rec.user.assign(m.GetString(), m.GetStringLength());
@@ -361,10 +365,9 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     auto user = get_string(*body, "user");
     if (!user) return fail_with(user.error());
     if (*user) op.users.push_back(**user);
-    auto users = body->FindMember("users");
-    if (users != body->MemberEnd()) {
-      if (!users->value.IsArray()) return fail(Errc::wrong_type, "users must be an array of ids");
-      for (const auto& u : users->value.GetArray()) {
+    if (const rapidjson::Value* users = member(*body, "users")) {
+      if (!users->IsArray()) return fail(Errc::wrong_type, "users must be an array of ids");
+      for (const auto& u : users->GetArray()) {
         if (!u.IsString()) return fail(Errc::wrong_type, "users must be an array of ids");
         op.users.emplace_back(u.GetString(), u.GetStringLength());
       }

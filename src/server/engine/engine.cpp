@@ -17,7 +17,6 @@ constexpr std::uint32_t kUnhealthyAfterFailures = 3;
 Engine::Engine(EngineDeps deps)
     : config_(deps.config),
       wire_(deps.wire),
-      poster_(deps.poster),
       metrics_(deps.metrics),
       clock_(deps.clock),
       store_(std::move(deps.store)) {
@@ -142,11 +141,6 @@ void Engine::to_user(const UserEntry& user, const Bytes& bytes, SessionId skip_s
   for (SessionId sid : user.sessions) {
     if (sid != skip_session) deliver(sid, bytes);
   }
-}
-
-bool Engine::session_alive(SessionId session) const {
-  auto it = sessions_.find(session);
-  return it != sessions_.end() && !it->second.closing;
 }
 
 }  // namespace chatsdk::server

@@ -82,7 +82,6 @@ class Engine final : public EngineApi {
   void fanout(Channel& ch, const Bytes& bytes, SessionId skip_session,
               const UserEntry* skip_user = nullptr);
   void to_user(const UserEntry& user, const Bytes& bytes, SessionId skip_session);
-  bool session_alive(SessionId session) const;
 
   // ---- cache.cpp
   UserEntry& user_entry(const std::string& id);
@@ -153,7 +152,6 @@ class Engine final : public EngineApi {
   // ---- state
   const Config& config_;
   Wire& wire_;
-  LoopPoster& poster_;
   Metrics& metrics_;
   const Clock& clock_;
   std::unique_ptr<store::Store> store_;
