@@ -18,8 +18,9 @@
 
 #include <rapidjson/document.h>
 
+#include "common/protocol/limits.hpp"
+#include "common/util/ids.hpp"
 #include "server/engine/engine_impl.hpp"
-#include "server/engine/ids.hpp"
 #include "server/engine/json_out.hpp"
 
 namespace chatsdk::server {
@@ -218,7 +219,7 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
   if (draining_) return fail(Errc::unavailable, "server shutting down");
   for (std::size_t i = 2; i < parts.size(); ++i) {
     if (i == 3 || i == 5) continue;  // resource names / seq checked below
-    if (!engine::valid_id(parts[i])) return fail(Errc::invalid_argument, "invalid id in path");
+    if (!is_valid_id(parts[i])) return fail(Errc::invalid_argument, "invalid id in path");
   }
   const std::int64_t now = clock_.now_ms();
 
@@ -301,9 +302,8 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     if (!is_public) return fail_with(is_public.error());
     if (!client_id) return fail_with(client_id.error());
     if (!meta) return fail_with(meta.error());
-    if (*channel && !engine::valid_id(**channel))
-      return fail(Errc::out_of_range, "invalid channel id");
-    if (*client_id && !engine::valid_id(**client_id))
+    if (*channel && !is_valid_id(**channel)) return fail(Errc::out_of_range, "invalid channel id");
+    if (*client_id && !is_valid_id(**client_id))
       return fail(Errc::out_of_range, "invalid client_id");
     if (*name && (*name)->size() > proto::kMaxNameBytes)
       return fail(Errc::out_of_range, "name too long");
@@ -330,7 +330,7 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
         } else {
           return fail(Errc::wrong_type, "members[] must be objects {user, role}");
         }
-        if (!engine::valid_id(rec.user)) return fail(Errc::out_of_range, "invalid member user id");
+        if (!is_valid_id(rec.user)) return fail(Errc::out_of_range, "invalid member user id");
         op.members.push_back(std::move(rec));
       }
     }
@@ -374,7 +374,7 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
     }
     if (op.users.empty()) return fail(Errc::missing_field, "user or users is required");
     for (const auto& u : op.users) {
-      if (!engine::valid_id(u)) return fail(Errc::out_of_range, "invalid user id");
+      if (!is_valid_id(u)) return fail(Errc::out_of_range, "invalid user id");
     }
     write(std::move(op), [this, done = std::move(done), channel](store::WriteResult& r) {
       if (!r.ok()) return done(error_response(r.error.code, r.error.message));

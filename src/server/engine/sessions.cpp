@@ -7,8 +7,8 @@
 #include "common/auth/jwt.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/protocol/limits.hpp"
+#include "common/util/ids.hpp"
 #include "server/engine/engine_impl.hpp"
-#include "server/engine/ids.hpp"
 #include "server/log.hpp"
 
 namespace chatsdk::server {
@@ -49,7 +49,7 @@ Result<Verified> verify_token(const std::string& token, const Config& config, co
     if (code != Errc::token_expired && code != Errc::token_not_yet_valid) code = Errc::auth_failed;
     return Error{code, "token rejected"};
   }
-  if (!engine::valid_id(claims->sub)) return Error{Errc::auth_failed, "bad sub"};
+  if (!is_valid_id(claims->sub)) return Error{Errc::auth_failed, "bad sub"};
   return Verified{claims->sub, static_cast<std::int64_t>(claims->exp)};
 }
 
