@@ -95,9 +95,12 @@ Engine::Channel* Engine::apply_to_cache(const store::WriteResult& r) {
   Channel* ch = nullptr;
   const std::string& id = r.channel_state ? r.channel_state->info.channel : r.channel;
   ch = find_channel(id);
+  // A new channel, or a full member list that disagrees with the cache and
+  // comes without incremental changes: take it whole. (A channel_update's
+  // state repeats the unchanged members: O(1) here, not O(members).)
   if (r.channel_state &&
-      (ch == nullptr || (r.member_changes.empty() && !r.channel_state->members.empty()))) {
-    // A new channel, or a full state without incremental changes: take it whole.
+      (ch == nullptr || (r.member_changes.empty() && !r.channel_state->members.empty() &&
+                         r.channel_state->members.size() != ch->members.size()))) {
     ch = &load_channel(*r.channel_state);
   } else {
     if (ch == nullptr) return nullptr;
