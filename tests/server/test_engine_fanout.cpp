@@ -429,6 +429,40 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
   CHECK(upd[0].info.member_count == 2);
 }
 
+TEST_CASE("fanout: join tells the joiner's other sessions; direct channels are created once") {
+  Harness h([](FakeStore& st) {
+    st.add_channel("lobby", ChannelKind::group, {{"alice", Role::owner}}, /*is_public=*/true);
+  });
+  const SessionId a1 = h.login("alice");
+  const SessionId b1 = h.login("bob");
+  const SessionId b2 = h.login("bob");
+  h.clear();
+  h.send(b1, proto::Join{1, "lobby"});
+  auto at_b1 = h.take(b1);
+  REQUIRE(at_b1.size() == 2);  // the reply, then member{added} like every member
+  CHECK(std::get<proto::ChannelReply>(at_b1[0]).info.member_count == 2);
+  CHECK(std::get<proto::MemberEvent>(at_b1[1]).user == "bob");
+  auto at_b2 = h.take(b2);
+  REQUIRE(at_b2.size() == 2);
+  CHECK(std::get<proto::MemberEvent>(at_b2[0]).user == "bob");
+  CHECK(std::get<proto::ChannelAdded>(at_b2[1]).info.channel == "lobby");
+  CHECK(h.take_of<proto::MemberEvent>(a1).size() == 1);
+
+  h.send(a1, proto::ChannelCreate{2, "dm1", ChannelKind::direct, {}, {}, false, {"bob"}, {}});
+  auto dm = h.take_of<proto::ChannelReply>(a1);
+  REQUIRE(dm.size() == 1);
+  CHECK(dm[0].info.channel == "dm:alice:bob");
+  CHECK(h.take_of<proto::ChannelAdded>(b1).size() == 1);
+  CHECK(h.take_of<proto::ChannelAdded>(b2).size() == 1);
+  // Bob "creates" the same direct channel: he gets it back, nobody is told again.
+  h.send(b1, proto::ChannelCreate{3, "dm2", ChannelKind::direct, {}, {}, false, {"alice"}, {}});
+  auto again = h.take_of<proto::ChannelReply>(b1);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].info.channel == "dm:alice:bob");
+  CHECK(h.take(a1).empty());
+  CHECK(h.take(b2).empty());
+}
+
 TEST_CASE("fanout: reads answer with the request id") {
   Harness h(three_person_group);
   const SessionId a1 = h.login("alice");
