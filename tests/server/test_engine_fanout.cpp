@@ -196,7 +196,9 @@ TEST_CASE("fanout: acks and events keep commit order per channel") {
   CHECK(std::get<proto::Sent>(at_b[1]).seq == 2);
 }
 
-TEST_CASE("fanout: typing is relayed in small channels only, rate-limited, never to own sessions") {
+TEST_CASE(
+    "fanout: typing is not relayed in large channels or above the threshold; non-members get "
+    "not_member") {
   Harness h(
       [](FakeStore& st) {
         three_person_group(st);
