@@ -123,10 +123,10 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
     return Error{c, c == Errc::malformed_frame ? "duplicate object key" : "object has too many keys"};
   }
 
-  const auto type = doc.FindMember("type");
-  if (type == doc.MemberEnd()) return Error{Errc::missing_field, "field 'type' is required"};
-  if (!type->value.IsString()) return Error{Errc::wrong_type, "field 'type' must be a string"};
-  const std::string_view name(type->value.GetString(), type->value.GetStringLength());
+  const rapidjson::Value* type = detail::find_member(doc, "type");
+  if (type == nullptr) return Error{Errc::missing_field, "field 'type' is required"};
+  if (!type->IsString()) return Error{Errc::wrong_type, "field 'type' must be a string"};
+  const std::string_view name(type->GetString(), type->GetStringLength());
   for (std::size_t i = 0; i < Reg::kNames.size(); ++i) {
     if (Reg::kNames[i] == name) return Reg::kDecoders[i](doc);
   }

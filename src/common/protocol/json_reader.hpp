@@ -32,6 +32,13 @@ struct IsOptional : std::false_type {};
 template <class T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 
+/// The member's value, or nullptr. (Avoids comparing RapidJSON 1.1 iterators
+/// with ==, which C++20's rewritten operators make ambiguous.)
+inline const rapidjson::Value* find_member(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it != object.MemberEnd() ? &it->value : nullptr;
+}
+
 class JsonReader {
  public:
   explicit JsonReader(const rapidjson::Value& object) : obj_(object) {}
@@ -39,20 +46,20 @@ class JsonReader {
   template <class T, class... C>
   void req(const char* name, T& out, C... constraint) {
     if (failed()) return;
-    const auto it = obj_.FindMember(name);
-    if (it == obj_.MemberEnd() || it->value.IsNull()) {
+    const rapidjson::Value* v = find_member(obj_, name);
+    if (v == nullptr || v->IsNull()) {
       fail(Errc::missing_field, name, "is required");
       return;
     }
-    read(name, it->value, out, constraint...);
+    read(name, *v, out, constraint...);
   }
 
   template <class T, class... C>
   void opt(const char* name, T& out, C... constraint) {
     if (failed()) return;
-    const auto it = obj_.FindMember(name);
-    if (it == obj_.MemberEnd() || it->value.IsNull()) return;
-    read(name, it->value, out, constraint...);
+    const rapidjson::Value* v = find_member(obj_, name);
+    if (v == nullptr || v->IsNull()) return;
+    read(name, *v, out, constraint...);
   }
 
   bool failed() const { return error_.code != Errc::ok; }
