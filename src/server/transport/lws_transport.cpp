@@ -42,6 +42,7 @@ struct Session {
   bool rx_discarding = false;  // the current message went over the limit
   bool rx_binary = false;
   bool closing = false;
+  bool close_sent = false;
   std::uint16_t close_code = 0;
   std::string close_reason;
 };
@@ -165,6 +166,8 @@ struct LwsTransport::Impl {
 
   bool draining = false;
   bool drained = false;
+  bool stopping = false;
+  std::uint64_t drained_at_ms = 0;
   std::atomic<bool> drain_requested{false};
 
   // ------------------------------------------------------------------ setup
@@ -334,7 +337,11 @@ struct LwsTransport::Impl {
 
   static void on_tick(uv_timer_t* t) {
     auto* self = static_cast<Impl*>(t->data);
-    if (self->engine && !self->drained) self->engine->on_tick();
+    if (self->drained) {
+      self->maybe_stop();
+    } else if (self->engine) {
+      self->engine->on_tick();
+    }
   }
 
   static void on_signal(uv_signal_t* s, int signum) {
@@ -351,9 +358,22 @@ struct LwsTransport::Impl {
     if (ctx) lws_context_deprecate(ctx, &noop_reload);
     engine->drain([this] {
       drained = true;
+      drained_at_ms = uv_now(&loop);
       log::info("drain_done", {{"sessions", sessions.size()}});
-      uv_stop(&loop);
+      maybe_stop();
     });
+  }
+
+  /// After the engine drained, the loop runs on until the sessions it closed
+  /// have flushed their close frames (bounded), then stops.
+  void maybe_stop() {
+    if (!drained || stopping) return;
+    const bool flushed = sessions.empty();
+    const bool timed_out = uv_now(&loop) - drained_at_ms > (kCloseFlushSeconds + 1) * 1000ULL;
+    if (!flushed && !timed_out) return;
+    stopping = true;
+    if (timed_out && !flushed) log::warn("drain_close_timeout", {{"sessions", sessions.size()}});
+    uv_stop(&loop);
   }
 
   // ------------------------------------------------------------------ Wire
@@ -388,7 +408,7 @@ struct LwsTransport::Impl {
     // A close frame's payload is at most 125 bytes, 2 of them the code.
     s.close_reason.assign(reason.substr(0, 123));
     // The flush is bounded: a peer that never reads is cut off.
-    lws_set_timeout(s.wsi, PENDING_TIMEOUT_CLOSE_SEND, kCloseFlushSeconds);
+    lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, kCloseFlushSeconds);
     lws_callback_on_writable(s.wsi);
   }
 
@@ -409,6 +429,9 @@ struct LwsTransport::Impl {
         return slot && slot->session ? self->on_receive(*slot->session, in, len) : -1;
       case LWS_CALLBACK_SERVER_WRITEABLE:
         return slot && slot->session ? self->on_writeable(*slot->session) : 0;
+      case LWS_CALLBACK_TIMER:
+        // Only armed by send_close_frame(): now close politely.
+        return slot && slot->session && slot->session->close_sent ? -1 : 0;
       case LWS_CALLBACK_CLOSED:
         if (slot && slot->session) self->on_closed(slot);
         return 0;
@@ -512,16 +535,7 @@ struct LwsTransport::Impl {
 
   int on_writeable(Session& s) {
     if (s.queue.empty()) {
-      if (s.closing) {
-        lws_close_reason(s.wsi, static_cast<lws_close_status>(s.close_code),
-                         reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
-        if (s.close_code == 1000 || s.close_code == 1001) {
-          log::debug("ws_close", {{"session", s.id}, {"code", s.close_code}});
-        } else {
-          log::info("ws_close", {{"session", s.id}, {"code", s.close_code}, {"reason", s.close_reason}});
-        }
-        return -1;
-      }
+      if (s.closing && !s.close_sent) return send_close_frame(s);
       return 0;
     }
     write_buf.assign(LWS_PRE, '\0');
@@ -538,6 +552,24 @@ struct LwsTransport::Impl {
     return 0;
   }
 
+  /// Starts the close handshake with our code. Not by returning -1 from
+  /// WRITEABLE: lws 4.1 then treats the socket as dead and skips the close
+  /// frame (timeouts do too). A close requested from LWS_CALLBACK_TIMER takes
+  /// the polite path: close frame with lws_close_reason()'s code, then the
+  /// peer's ack (bounded by lws's own 5 s close timeouts).
+  int send_close_frame(Session& s) {
+    s.close_sent = true;
+    if (s.close_code == 1000 || s.close_code == 1001) {
+      log::debug("ws_close", {{"session", s.id}, {"code", s.close_code}});
+    } else {
+      log::info("ws_close", {{"session", s.id}, {"code", s.close_code}, {"reason", s.close_reason}});
+    }
+    lws_close_reason(s.wsi, static_cast<lws_close_status>(s.close_code),
+                     reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
+    lws_set_timer_usecs(s.wsi, 1);
+    return 0;
+  }
+
   void on_closed(ConnSlot* slot) {
     Session* s = slot->session;
     slot->session = nullptr;
@@ -546,7 +578,8 @@ struct LwsTransport::Impl {
     log::debug("ws_closed", {{"session", s->id}});
     const SessionId id = s->id;
     delete s;
-    if (engine) engine->on_disconnect(id);
+    if (engine && !stopping) engine->on_disconnect(id);
+    if (drained) maybe_stop();
   }
 
   // ------------------------------------------------------------------ HTTP
