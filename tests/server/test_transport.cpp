@@ -2,6 +2,9 @@
 // a blocking test client on the other end.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "support/ws_client.hpp"
 #include "test_transport_fixture.hpp"
 
@@ -164,4 +167,15 @@ TEST_CASE("transport: drain closes sessions going_away, stops listening and retu
   CHECK(f.engine->drained);
   auto again = WsClient::connect("127.0.0.1", f.port());
   CHECK_FALSE(again.ok());
+}
+
+TEST_CASE("transport: SIGTERM starts the graceful drain (not lws's abrupt stop)") {
+  Fixture f;
+  auto c = connect_ok(f);
+  CHECK(f.wait_for([&] { return f.engine->open.size() == 1; }));
+  ::kill(::getpid(), SIGTERM);  // handled on the loop by the transport's uv signal handle
+  f.thread.join();
+  CHECK(f.run_result);
+  CHECK(f.engine->drained);
+  CHECK(c.wait_closed(3000) == 1001);
 }
