@@ -1,10 +1,10 @@
 #include "server_process.hpp"
 
+#include "common/auth/jwt.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,19 +28,6 @@ namespace {
 long long now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string base64url(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return out;
 }
 
 }  // namespace
@@ -75,16 +62,12 @@ std::uint16_t free_port() {
 }
 
 std::string mint_token(const std::string& secret, const std::string& user, long long ttl_s) {
-  const long long now = static_cast<long long>(std::time(nullptr));
-  const std::string header = base64url(R"({"alg":"HS256","typ":"JWT"})");
-  const std::string payload = base64url(R"({"sub":")" + user + R"(","iat":)" + std::to_string(now) +
-                                        R"(,"exp":)" + std::to_string(now + ttl_s) + "}");
-  const std::string signing_input = header + "." + payload;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len);
-  return signing_input + "." + base64url(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auth::Claims claims;
+  claims.sub = user;
+  claims.iat = ttl_s < 0 ? now + ttl_s - 60 : now;  // an expired token was issued before it expired
+  claims.exp = now + ttl_s;
+  return auth::sign_hs256(claims, secret);
 }
 
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
