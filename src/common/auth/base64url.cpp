@@ -1,77 +1,53 @@
 #include "common/auth/base64url.hpp"
 
-#include <array>
-#include <cstdint>
+#include <openssl/evp.h>
+
+#include <algorithm>
 
 namespace chatsdk::auth {
-namespace {
 
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr std::uint8_t kInvalid = 0xFF;
-
-constexpr std::array<std::uint8_t, 256> make_decode_table() {
-  std::array<std::uint8_t, 256> table{};
-  for (auto& v : table)
-    v = kInvalid;
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
-  }
-  return table;
-}
-constexpr auto kDecode = make_decode_table();
-
-}  // namespace
+// OpenSSL does the base64 work; this file only maps between the standard and
+// the url alphabet and drops/restores padding.
 
 std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
-  };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += kAlphabet[(v >> 6) & 0x3F];
-    out += kAlphabet[v & 0x3F];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t v = byte(i) << 16;
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-  } else if (rest == 2) {
-    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8);
-    out += kAlphabet[(v >> 18) & 0x3F];
-    out += kAlphabet[(v >> 12) & 0x3F];
-    out += kAlphabet[(v >> 6) & 0x3F];
-  }
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  std::replace(out.begin(), out.end(), '+', '-');
+  std::replace(out.begin(), out.end(), '/', '_');
   return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
   // A lone trailing character carries only 6 bits: never a whole byte.
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
+  std::string standard;
+  standard.reserve(text.size() + 3);
   for (char c : text) {
-    const std::uint8_t v = kDecode[static_cast<unsigned char>(c)];
-    if (v == kInvalid) return std::nullopt;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-      acc &= (1U << bits) - 1;  // keep only the bits not yet emitted
+    if (c == '-') {
+      standard += '+';
+    } else if (c == '_') {
+      standard += '/';
+    } else if (c == '+' || c == '/' || c == '=') {
+      return std::nullopt;  // standard alphabet or padding: not base64url as JWTs use it
+    } else {
+      standard += c;
     }
   }
-  // Leftover bits (2 or 4) are padding inside the last character; a
-  // canonical encoder leaves them zero.
-  if (acc != 0) return std::nullopt;
+  const std::size_t padding = (4 - standard.size() % 4) % 4;
+  standard.append(padding, '=');
+  std::string out(standard.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(standard.data()),
+                                static_cast<int>(standard.size()));
+  if (n < 0 || static_cast<std::size_t>(n) < padding) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  // Strictness: exactly one accepted spelling per byte string (nonzero unused
+  // low bits or stray whitespace that OpenSSL tolerates do not survive this).
+  if (base64url_encode(out) != text) return std::nullopt;
   return out;
 }
 
