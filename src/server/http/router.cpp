@@ -26,7 +26,7 @@ HttpResponse json_error(int status, std::string_view code, std::string_view mess
 
 void Router::route(HttpRequest req, std::function<void(HttpResponse)> respond) {
   if (req.path == "/healthz") {
-    if (req.method != "GET" && req.method != "HEAD") {
+    if (req.method != "GET") {
       return respond(json_error(405, "invalid_argument", "use GET"));
     }
     const bool ok = !draining_ && engine_.healthy();
