@@ -182,3 +182,15 @@ TEST_CASE("transport: SIGTERM starts the graceful drain (not lws's abrupt stop)"
   CHECK(f.run_result);
   CHECK(f.engine->drained);
 }
+
+TEST_CASE("transport: listen fails cleanly when the port is taken") {
+  Fixture first;
+  REQUIRE(first.listen_result.ok());
+  Config cfg;
+  cfg.listen_port = first.port();
+  chatsdk::server::Metrics metrics;
+  chatsdk::server::LwsTransport second(cfg, metrics);
+  auto r = second.listen();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find(std::to_string(first.port())) != std::string::npos);
+}

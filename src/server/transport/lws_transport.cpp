@@ -217,6 +217,10 @@ struct LwsTransport::Impl {
     const std::size_t handles_before = count_active_handles();
     ctx = lws_create_context(&info);
     if (!ctx) {
+      // lws 4.1 leaves close callbacks of its half-made handles on our loop
+      // that touch freed memory: never run this loop again (it is leaked;
+      // the process is about to exit anyway).
+      loop_inited = false;
       return Error{Errc::io_error, "cannot listen on " + config.listen_host + ":" +
                                        std::to_string(config.listen_port) +
                                        " (port in use, bad address, TLS files, or the libwebsockets "
@@ -230,7 +234,15 @@ struct LwsTransport::Impl {
     }
     vhost = lws_get_vhost_by_name(ctx, "chatsdk");
     const int p = vhost ? lws_get_vhost_listen_port(vhost) : -1;
-    if (p <= 0) return Error{Errc::io_error, "cannot listen on port " + std::to_string(config.listen_port)};
+    if (p <= 0) {
+      // lws 4.1 creates the context even when bind() failed, and destroying
+      // that context crashes in its libuv close path: leave both alone (the
+      // process exits after a failed listen).
+      ctx = nullptr;
+      loop_inited = false;
+      return Error{Errc::io_error, "cannot listen on " + config.listen_host + ":" +
+                                       std::to_string(config.listen_port) + " (address in use or not available)"};
+    }
     bound_port = static_cast<std::uint16_t>(p);
 
     uv_async_init(&loop, &wake, &Impl::on_wake);
