@@ -2,7 +2,13 @@
 // unknown paths — through the real transport; plus the metrics text format.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <sstream>
+#include <thread>
 
 #include "server/http/metrics_text.hpp"
 #include "server/http/router.hpp"
@@ -130,4 +136,26 @@ TEST_CASE("http: metrics text renders nonzero error codes only") {
   auto text = chatsdk::server::http::render_metrics(m, {});
   CHECK(sample(text, "chatsdk_frames_in_total") == 7);
   CHECK(text.find("chatsdk_errors_total{") == std::string::npos);
+}
+
+TEST_CASE("http: an admin reply arriving after the client left is dropped safely") {
+  Config cfg;
+  cfg.admin_token = "late-late-late-late";
+  Fixture f(cfg);
+  for (int i = 0; i < 20; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(f.port());
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    const std::string req =
+        "GET /admin/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer late-late-late-late\r\n\r\n";
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+    ::close(fd);  // gone before the engine answers
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(http_request(f.port(), "GET", "/healthz").status == 200);
+  CHECK(http_request(f.port(), "GET", "/admin/x", "", {{"Authorization", "Bearer late-late-late-late"}}).status ==
+        200);
 }
