@@ -1,11 +1,15 @@
 #include "server/transport/lws_transport.hpp"
 
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <mutex>
@@ -31,6 +35,8 @@ constexpr std::size_t kRxBufferBytes = 1024;
 /// How long a closing session may take to flush its queue and close frame.
 constexpr int kCloseFlushSeconds = 5;
 constexpr std::uint64_t kTickMs = 100;
+/// A drain that takes longer than this is abandoned (the process exits 1).
+constexpr std::uint64_t kDrainDeadlineMs = 30'000;
 constexpr std::string_view kBinaryRejected =
     R"({"type":"error","code":"malformed_frame","message":"binary messages are not supported; send text"})";
 
@@ -129,6 +135,38 @@ void lws_log_emit(int level, const char* line) {
 
 int noop_reload() { return 0; }
 
+/// Binds (and releases) the listen address first: lws 4.1 handles a failed
+/// bind badly (a half-made context that crashes when destroyed), so the common
+/// case — port in use — is caught before lws is involved.
+Result<void> probe_bind(const char* host, std::uint16_t port, bool ipv6) {
+  addrinfo hints{};
+  hints.ai_family = ipv6 ? AF_UNSPEC : AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = ::getaddrinfo(host, service.c_str(), &hints, &res); rc != 0) {
+    return Error{Errc::invalid_argument, std::string("bad listen address: ") + gai_strerror(rc)};
+  }
+  std::string err;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+    const int e = errno;
+    ::close(fd);
+    if (rc == 0) {
+      ::freeaddrinfo(res);
+      return {};
+    }
+    err = std::strerror(e);
+  }
+  ::freeaddrinfo(res);
+  return Error{Errc::io_error, err.empty() ? "no usable address" : err};
+}
+
 }  // namespace
 
 struct LwsTransport::Impl {
@@ -168,6 +206,8 @@ struct LwsTransport::Impl {
   bool drained = false;
   bool stopping = false;
   std::uint64_t drained_at_ms = 0;
+  std::uint64_t drain_started_ms = 0;
+  bool forced = false;  // stopped without a complete drain
   std::atomic<bool> drain_requested{false};
 
   // ------------------------------------------------------------------ setup
@@ -214,6 +254,12 @@ struct LwsTransport::Impl {
     }
     info.vhost_name = "chatsdk";
 
+    if (info.port != 0) {
+      if (auto r = probe_bind(info.iface, config.listen_port, !(info.options & LWS_SERVER_OPTION_DISABLE_IPV6)); !r) {
+        return Error{r.error().code, "cannot listen on " + config.listen_host + ":" +
+                                         std::to_string(config.listen_port) + ": " + r.error().message};
+      }
+    }
     const std::size_t handles_before = count_active_handles();
     ctx = lws_create_context(&info);
     if (!ctx) {
@@ -285,6 +331,7 @@ struct LwsTransport::Impl {
 
     uv_run(&loop, UV_RUN_DEFAULT);
     shutdown();
+    if (forced) return Error{Errc::timeout, "stopped before the drain completed"};
     return {};
   }
 
@@ -351,19 +398,35 @@ struct LwsTransport::Impl {
     auto* self = static_cast<Impl*>(t->data);
     if (self->drained) {
       self->maybe_stop();
-    } else if (self->engine) {
-      self->engine->on_tick();
+      return;
+    }
+    if (self->engine) self->engine->on_tick();
+    if (self->draining && !self->stopping && uv_now(&self->loop) - self->drain_started_ms > kDrainDeadlineMs) {
+      self->force_stop("the engine did not finish draining in time");
     }
   }
 
   static void on_signal(uv_signal_t* s, int signum) {
     auto* self = static_cast<Impl*>(s->data);
+    if (self->draining && !self->stopping) {
+      // A second signal: the operator does not want to wait any longer.
+      self->force_stop("second signal during drain");
+      return;
+    }
     self->begin_drain(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+
+  void force_stop(std::string_view why) {
+    log::warn("drain_aborted", {{"reason", why}, {"sessions", sessions.size()}});
+    forced = true;
+    stopping = true;
+    uv_stop(&loop);
   }
 
   void begin_drain(std::string_view why) {
     if (draining) return;
     draining = true;
+    drain_started_ms = uv_now(&loop);
     log::info("drain_start", {{"reason", why}, {"sessions", sessions.size()}});
     if (router) router->set_draining();
     // Closes the listen socket; existing connections keep being served.

@@ -12,7 +12,10 @@
 //   t.run(**engine);   // serves until SIGTERM/SIGINT/request_drain() finished draining
 //
 // Drain: stop accepting (listen socket closed, /healthz 503, upgrades 503),
-// engine.drain(done), and when done the loop stops and run() returns.
+// engine.drain(done); when done and the sessions it closed have finished their
+// close handshakes (at most ~6 s), the loop stops and run() returns success.
+// A second SIGTERM/SIGINT, or a drain still unfinished after 30 s, stops at
+// once and run() returns an error.
 //
 // Binary WebSocket messages are not part of the protocol (text only): the
 // transport answers each with error{code: malformed_frame} and drops it.
@@ -45,7 +48,7 @@ class LwsTransport final : public Wire, public LoopPoster {
   std::uint16_t port() const;
 
   /// Serves until a drain completes. SIGTERM/SIGINT start the drain while
-  /// running. The engine must outlive run().
+  /// running. The engine must outlive run(); it gets no callbacks after.
   [[nodiscard]] Result<void> run(EngineApi& engine);
 
   /// Any thread: start the graceful drain (as SIGTERM does).
