@@ -342,11 +342,12 @@ struct LwsTransport::Impl {
       stopped = true;
       posted.clear();
     }
-    if (ctx) {
-      // Closes every remaining connection (CLOSED callbacks still reach the
-      // engine), then lws releases its libuv handles while the loop runs.
-      lws_context_destroy(ctx);
-      ctx = nullptr;
+    lws_context* dying = ctx;
+    ctx = nullptr;
+    if (dying) {
+      // Closes every remaining connection, then lws releases its libuv
+      // handles while the loop runs below.
+      lws_context_destroy(dying);
     }
     if (handles_inited) {
       uv_timer_stop(&tick);
@@ -359,6 +360,10 @@ struct LwsTransport::Impl {
       handles_inited = false;
     }
     if (loop_inited) {
+      uv_run(&loop, UV_RUN_DEFAULT);
+      // On a foreign loop lws 4.1 frees the context only on a second destroy,
+      // once its handles have closed.
+      if (dying) lws_context_destroy(dying);
       uv_run(&loop, UV_RUN_DEFAULT);
       uv_loop_close(&loop);
       loop_inited = false;
