@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -9,10 +10,12 @@ namespace chatsdk::server {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -22,52 +25,59 @@ template <class T>
 Result<T> parse_uint(std::string_view key, std::string_view v) {
   std::uint64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || out > std::numeric_limits<T>::max()) {
-    return Error{Errc::invalid_argument,
-                 std::string(key) + ": expected an integer 0.." + std::to_string(std::numeric_limits<T>::max()) +
-                     ", got '" + std::string(v) + "'"};
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() ||
+      out > std::numeric_limits<T>::max()) {
+    return Error{Errc::invalid_argument, std::string(key) + ": expected an integer 0.." +
+                                             std::to_string(std::numeric_limits<T>::max()) +
+                                             ", got '" + std::string(v) + "'"};
   }
   return static_cast<T>(out);
 }
 
 Result<std::string> read_secret_file(std::string_view key, std::string_view path) {
   std::ifstream f{std::string(path)};
-  if (!f) return Error{Errc::invalid_argument, std::string(key) + ": cannot read '" + std::string(path) + "'"};
+  if (!f)
+    return Error{Errc::invalid_argument,
+                 std::string(key) + ": cannot read '" + std::string(path) + "'"};
   std::stringstream ss;
   ss << f.rdbuf();
   std::string s(trim(ss.str()));
-  if (s.empty()) return Error{Errc::invalid_argument, std::string(key) + ": '" + std::string(path) + "' is empty"};
+  if (s.empty())
+    return Error{Errc::invalid_argument,
+                 std::string(key) + ": '" + std::string(path) + "' is empty"};
   return s;
 }
 
+using Setter = std::function<Result<void>(Config&, std::string_view key, std::string_view value)>;
+
 struct Field {
   const char* key;
-  Result<void> (*set)(Config&, std::string_view key, std::string_view value);
+  Setter set;
 };
 
-#define CHATSDK_STR(name)                                                   \
-  Field {                                                                   \
-    #name, [](Config& c, std::string_view, std::string_view v) -> Result<void> { \
-      c.name = std::string(v);                                              \
-      return {};                                                            \
-    }                                                                       \
-  }
-#define CHATSDK_UINT(name)                                                  \
-  Field {                                                                   \
-    #name, [](Config& c, std::string_view k, std::string_view v) -> Result<void> { \
-      auto r = parse_uint<decltype(c.name)>(k, v);                          \
-      if (!r) return r.error();                                             \
-      c.name = *r;                                                          \
-      return {};                                                            \
-    }                                                                       \
-  }
+Field str_field(const char* key, std::string Config::*member) {
+  return {key, [member](Config& c, std::string_view, std::string_view v) -> Result<void> {
+            c.*member = std::string(v);
+            return {};
+          }};
+}
+
+template <class T>
+Field uint_field(const char* key, T Config::*member) {
+  return {key, [member](Config& c, std::string_view k, std::string_view v) -> Result<void> {
+            auto r = parse_uint<T>(k, v);
+            if (!r) return r.error();
+            c.*member = *r;
+            return {};
+          }};
+}
 
 const std::vector<Field>& fields() {
   static const std::vector<Field> kFields = {
-      CHATSDK_STR(listen_host),
-      CHATSDK_UINT(listen_port),
-      CHATSDK_STR(tls_cert),
-      CHATSDK_STR(tls_key),
+      str_field("listen_host", &Config::listen_host),
+      uint_field("listen_port", &Config::listen_port),
+      str_field("tls_cert", &Config::tls_cert),
+      str_field("tls_key", &Config::tls_key),
       Field{"allowed_origins",
             [](Config& c, std::string_view, std::string_view v) -> Result<void> {
               c.allowed_origins.clear();
@@ -80,12 +90,12 @@ const std::vector<Field>& fields() {
               }
               return {};
             }},
-      CHATSDK_UINT(max_frame_bytes),
-      CHATSDK_UINT(handshake_timeout_ms),
-      CHATSDK_UINT(heartbeat_ms),
-      CHATSDK_UINT(send_queue_max_bytes),
-      CHATSDK_UINT(fd_limit),
-      CHATSDK_STR(jwt_secret),
+      uint_field("max_frame_bytes", &Config::max_frame_bytes),
+      uint_field("handshake_timeout_ms", &Config::handshake_timeout_ms),
+      uint_field("heartbeat_ms", &Config::heartbeat_ms),
+      uint_field("send_queue_max_bytes", &Config::send_queue_max_bytes),
+      uint_field("fd_limit", &Config::fd_limit),
+      str_field("jwt_secret", &Config::jwt_secret),
       Field{"jwt_secret_file",
             [](Config& c, std::string_view k, std::string_view v) -> Result<void> {
               auto s = read_secret_file(k, v);
@@ -93,7 +103,7 @@ const std::vector<Field>& fields() {
               c.jwt_secret = std::move(*s);
               return {};
             }},
-      CHATSDK_STR(admin_token),
+      str_field("admin_token", &Config::admin_token),
       Field{"admin_token_file",
             [](Config& c, std::string_view k, std::string_view v) -> Result<void> {
               auto s = read_secret_file(k, v);
@@ -101,8 +111,8 @@ const std::vector<Field>& fields() {
               c.admin_token = std::move(*s);
               return {};
             }},
-      CHATSDK_UINT(token_leeway_s),
-      CHATSDK_STR(data_dir),
+      uint_field("token_leeway_s", &Config::token_leeway_s),
+      str_field("data_dir", &Config::data_dir),
       Field{"durability",
             [](Config& c, std::string_view k, std::string_view v) -> Result<void> {
               if (v == "normal") {
@@ -114,27 +124,28 @@ const std::vector<Field>& fields() {
               }
               return {};
             }},
-      CHATSDK_UINT(group_commit_max_delay_us),
-      CHATSDK_UINT(group_commit_max_ops),
-      CHATSDK_UINT(max_db_bytes),
-      CHATSDK_UINT(max_body_bytes),
-      CHATSDK_UINT(max_metadata_bytes),
-      CHATSDK_UINT(history_max),
-      CHATSDK_UINT(sync_channel_max),
-      CHATSDK_UINT(sync_total_max),
-      CHATSDK_UINT(too_far_behind),
-      CHATSDK_UINT(sends_per_second),
-      CHATSDK_UINT(send_burst),
-      CHATSDK_UINT(frames_per_second),
-      CHATSDK_UINT(frame_burst),
-      CHATSDK_UINT(typing_per_second),
-      CHATSDK_UINT(max_members),
-      CHATSDK_UINT(small_channel_threshold),
-      CHATSDK_UINT(receipt_flush_ms),
+      uint_field("group_commit_max_delay_us", &Config::group_commit_max_delay_us),
+      uint_field("group_commit_max_ops", &Config::group_commit_max_ops),
+      uint_field("max_db_bytes", &Config::max_db_bytes),
+      uint_field("max_body_bytes", &Config::max_body_bytes),
+      uint_field("max_metadata_bytes", &Config::max_metadata_bytes),
+      uint_field("history_max", &Config::history_max),
+      uint_field("sync_channel_max", &Config::sync_channel_max),
+      uint_field("sync_total_max", &Config::sync_total_max),
+      uint_field("too_far_behind", &Config::too_far_behind),
+      uint_field("sends_per_second", &Config::sends_per_second),
+      uint_field("send_burst", &Config::send_burst),
+      uint_field("frames_per_second", &Config::frames_per_second),
+      uint_field("frame_burst", &Config::frame_burst),
+      uint_field("typing_per_second", &Config::typing_per_second),
+      uint_field("max_members", &Config::max_members),
+      uint_field("small_channel_threshold", &Config::small_channel_threshold),
+      uint_field("receipt_flush_ms", &Config::receipt_flush_ms),
       Field{"log_level",
             [](Config& c, std::string_view k, std::string_view v) -> Result<void> {
               if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-                return Error{Errc::invalid_argument, std::string(k) + ": expected debug, info, warn or error"};
+                return Error{Errc::invalid_argument,
+                             std::string(k) + ": expected debug, info, warn or error"};
               }
               c.log_level = std::string(v);
               return {};
@@ -142,9 +153,6 @@ const std::vector<Field>& fields() {
   };
   return kFields;
 }
-
-#undef CHATSDK_STR
-#undef CHATSDK_UINT
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -157,10 +165,12 @@ std::string upper(std::string_view s) {
 Result<void> set_listen(Config& c, std::string_view v) {
   const auto colon = v.rfind(':');
   if (colon == std::string_view::npos) {
-    return Error{Errc::invalid_argument, "--listen: expected HOST:PORT, got '" + std::string(v) + "'"};
+    return Error{Errc::invalid_argument,
+                 "--listen: expected HOST:PORT, got '" + std::string(v) + "'"};
   }
   std::string_view host = v.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   auto port = parse_uint<std::uint16_t>("--listen port", v.substr(colon + 1));
   if (!port) return port.error();
   c.listen_host = std::string(host);
@@ -172,7 +182,8 @@ Result<void> set_listen(Config& c, std::string_view v) {
 
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;
-  for (const Field& f : fields()) keys.emplace_back(f.key);
+  for (const Field& f : fields())
+    keys.emplace_back(f.key);
   return keys;
 }
 
@@ -194,7 +205,8 @@ Result<void> apply_config_text(Config& config, std::string_view text, std::strin
     // A '#' starts a comment unless it is inside a quoted value.
     const auto eq = line.find('=');
     const auto hash = line.find('#');
-    if (hash != std::string_view::npos && (eq == std::string_view::npos || hash < eq)) line = line.substr(0, hash);
+    if (hash != std::string_view::npos && (eq == std::string_view::npos || hash < eq))
+      line = line.substr(0, hash);
     line = trim(line);
     if (line.empty()) continue;
     const std::string where = std::string(source) + ":" + std::to_string(line_no) + ": ";
@@ -205,9 +217,11 @@ Result<void> apply_config_text(Config& config, std::string_view text, std::strin
     std::string_view value = trim(line.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"') {
       const auto close = value.find('"', 1);
-      if (close == std::string_view::npos) return Error{Errc::invalid_argument, where + "unterminated quote"};
+      if (close == std::string_view::npos)
+        return Error{Errc::invalid_argument, where + "unterminated quote"};
       std::string_view rest = trim(value.substr(close + 1));
-      if (!rest.empty() && rest.front() != '#') return Error{Errc::invalid_argument, where + "text after quoted value"};
+      if (!rest.empty() && rest.front() != '#')
+        return Error{Errc::invalid_argument, where + "text after quoted value"};
       value = value.substr(1, close - 1);
     } else if (const auto h = value.find('#'); h != std::string_view::npos) {
       value = trim(value.substr(0, h));
@@ -229,7 +243,8 @@ Result<void> apply_config_file(Config& config, const std::string& path) {
 
 Result<void> apply_env(Config& config, const GetEnv& getenv) {
   if (const char* v = getenv("CHATSDK_LISTEN")) {
-    if (auto r = set_listen(config, v); !r) return Error{Errc::invalid_argument, "CHATSDK_LISTEN: " + r.error().message};
+    if (auto r = set_listen(config, v); !r)
+      return Error{Errc::invalid_argument, "CHATSDK_LISTEN: " + r.error().message};
   }
   for (const Field& f : fields()) {
     const std::string name = "CHATSDK_" + upper(f.key);
@@ -247,19 +262,33 @@ Result<std::int64_t> parse_duration_s(std::string_view text) {
   std::string_view digits = text;
   if (!text.empty()) {
     switch (text.back()) {
-      case 's': unit = 1; digits.remove_suffix(1); break;
-      case 'm': unit = 60; digits.remove_suffix(1); break;
-      case 'h': unit = 3600; digits.remove_suffix(1); break;
-      case 'd': unit = 86400; digits.remove_suffix(1); break;
-      default: break;
+      case 's':
+        unit = 1;
+        digits.remove_suffix(1);
+        break;
+      case 'm':
+        unit = 60;
+        digits.remove_suffix(1);
+        break;
+      case 'h':
+        unit = 3600;
+        digits.remove_suffix(1);
+        break;
+      case 'd':
+        unit = 86400;
+        digits.remove_suffix(1);
+        break;
+      default:
+        break;
     }
   }
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size() || n <= 0 ||
       n > std::numeric_limits<std::int64_t>::max() / unit / 2) {
-    return Error{Errc::invalid_argument,
-                 "expected a duration like 3600, 45s, 30m, 1h or 2d, got '" + std::string(text) + "'"};
+    return Error{
+        Errc::invalid_argument,
+        "expected a duration like 3600, 45s, 30m, 1h or 2d, got '" + std::string(text) + "'"};
   }
   return n * unit;
 }
@@ -272,7 +301,9 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     ++i;
   }
   static const std::pair<std::string_view, std::string_view> kAliases[] = {
-      {"listen", "listen"},       {"data", "data_dir"},          {"secret", "jwt_secret"},
+      {"listen", "listen"},
+      {"data", "data_dir"},
+      {"secret", "jwt_secret"},
       {"secret-file", "jwt_secret_file"}};
   for (; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -285,7 +316,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
       return cmd;
     }
     if (arg.substr(0, 2) != "--" || arg.size() == 2) {
-      return Error{Errc::invalid_argument, "unexpected argument '" + std::string(arg) + "' (see --help)"};
+      return Error{Errc::invalid_argument,
+                   "unexpected argument '" + std::string(arg) + "' (see --help)"};
     }
     arg.remove_prefix(2);
     std::string_view name = arg;
@@ -297,7 +329,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
       have_value = true;
     }
     if (!have_value) {
-      if (i + 1 >= argc) return Error{Errc::invalid_argument, "--" + std::string(name) + " needs a value"};
+      if (i + 1 >= argc)
+        return Error{Errc::invalid_argument, "--" + std::string(name) + " needs a value"};
       value = argv[++i];
     }
     if (name == "config") {
@@ -328,7 +361,8 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv) {
     Config scratch;
     if (auto r = set_config_value(scratch, key, value); !r) {
       if (r.error().message.rfind("unknown setting", 0) == 0) {
-        return Error{Errc::invalid_argument, "unknown option --" + std::string(name) + " (see --help)"};
+        return Error{Errc::invalid_argument,
+                     "unknown option --" + std::string(name) + " (see --help)"};
       }
       return Error{Errc::invalid_argument, "--" + std::string(name) + ": " + r.error().message};
     }
@@ -358,13 +392,16 @@ Result<Config> load_config(const CommandLine& cmd, const GetEnv& getenv) {
 
 Result<void> validate_for_serving(const Config& config) {
   if (config.jwt_secret.empty()) {
-    return Error{Errc::invalid_argument,
-                 "no JWT secret configured: set jwt_secret (or jwt_secret_file) in the config file, "
-                 "CHATSDK_JWT_SECRET, or --secret / --secret-file. It must be the HS256 key your app "
-                 "backend signs user tokens with."};
+    return Error{
+        Errc::invalid_argument,
+        "no JWT secret configured: set jwt_secret (or jwt_secret_file) in the config file, "
+        "CHATSDK_JWT_SECRET, or --secret / --secret-file. It must be the HS256 key your app "
+        "backend signs user tokens with."};
   }
   if (config.jwt_secret.size() < 16) {
-    return Error{Errc::invalid_argument, "the JWT secret is too short: use at least 16 bytes (32 random bytes recommended)"};
+    return Error{
+        Errc::invalid_argument,
+        "the JWT secret is too short: use at least 16 bytes (32 random bytes recommended)"};
   }
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     return Error{Errc::invalid_argument, "TLS needs both tls_cert and tls_key"};
@@ -383,7 +420,8 @@ std::string usage() {
       "Usage:\n"
       "  chatsdk-server [--config FILE] [OPTIONS]      serve\n"
       "  chatsdk-server token --user ID [--ttl 1h] [--secret S | --secret-file F | --config FILE]\n"
-      "                                                print a user token (JWT HS256) signed with the secret\n"
+      "                                                print a user token (JWT HS256) signed with "
+      "the secret\n"
       "\n"
       "Settings come from defaults < config file < environment (CHATSDK_<KEY>) < flags.\n"
       "Config file: 'key = value' lines, '#' comments; keys are the names below.\n"

@@ -41,7 +41,9 @@ log::Level level_of(const std::string& s) {
 
 int mint(const CommandLine& cmd, const Config& config) {
   if (config.jwt_secret.empty()) {
-    return fail_usage("token: no secret: pass --secret S, --secret-file F, --config FILE or set CHATSDK_JWT_SECRET");
+    return fail_usage(
+        "token: no secret: pass --secret S, --secret-file F, --config FILE or set "
+        "CHATSDK_JWT_SECRET");
   }
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   auth::Claims claims;
@@ -69,16 +71,18 @@ int serve(const Config& config) {
     return 1;
   }
   auto store = store::make_sqlite_store(config, transport, metrics);
-  auto engine = make_engine(EngineDeps{config, transport, transport, metrics, clock, std::move(store)});
+  auto engine =
+      make_engine(EngineDeps{config, transport, transport, metrics, clock, std::move(store)});
   if (!engine) {
     log::error("startup_failed", {{"error", engine.error().message}});
     return 1;
   }
-  log::info("serving", {{"ws", std::string(config.tls_cert.empty() ? "ws://" : "wss://") + config.listen_host +
-                                   ":" + std::to_string(transport.port()) + "/ws"},
-                        {"data_dir", config.data_dir},
-                        {"durability", config.durability == Durability::full ? "full" : "normal"},
-                        {"admin_api", !config.admin_token.empty()}});
+  log::info("serving",
+            {{"ws", std::string(config.tls_cert.empty() ? "ws://" : "wss://") + config.listen_host +
+                        ":" + std::to_string(transport.port()) + "/ws"},
+             {"data_dir", config.data_dir},
+             {"durability", config.durability == Durability::full ? "full" : "normal"},
+             {"admin_api", !config.admin_token.empty()}});
   if (auto r = transport.run(**engine); !r) {
     log::error("serve_failed", {{"error", r.error().message}});
     return 1;
@@ -100,13 +104,15 @@ int main(int argc, char** argv) {
       std::fputs(usage().c_str(), stdout);
       return 0;
     case CommandLine::Command::version:
-      std::printf("chatsdk-server 0.1.0 (protocol 1, libwebsockets %s)\n", lws_get_library_version());
+      std::printf("chatsdk-server 0.1.0 (protocol 1, libwebsockets %s)\n",
+                  lws_get_library_version());
       return 0;
     case CommandLine::Command::token:
     case CommandLine::Command::serve:
       break;
   }
-  auto config = load_config(*cmd, [](const char* name) -> const char* { return std::getenv(name); });
+  auto config =
+      load_config(*cmd, [](const char* name) -> const char* { return std::getenv(name); });
   if (!config) return fail_usage(config.error().message);
   if (cmd->command == CommandLine::Command::token) return mint(*cmd, *config);
   if (auto r = validate_for_serving(*config); !r) return fail_usage(r.error().message);

@@ -23,14 +23,16 @@ Run run(const std::string& args, const std::string& env = "") {
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p)) r.out += buf.data();
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p))
+    r.out += buf.data();
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
 }
 
 std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+    s.pop_back();
   return s;
 }
 
@@ -53,14 +55,16 @@ TEST_CASE("cli: token prints a JWT that verifies with the secret") {
 TEST_CASE("cli: token takes the secret from the environment") {
   auto r = run("token --user bob --ttl 90", "CHATSDK_JWT_SECRET=env-secret-0123456789");
   REQUIRE(r.status == 0);
-  auto claims = chatsdk::auth::verify_hs256(trimmed(r.out), "env-secret-0123456789",
-                                            {.now_s = static_cast<std::int64_t>(std::time(nullptr))});
+  auto claims =
+      chatsdk::auth::verify_hs256(trimmed(r.out), "env-secret-0123456789",
+                                  {.now_s = static_cast<std::int64_t>(std::time(nullptr))});
   REQUIRE(claims.ok());
   CHECK(claims->sub == "bob");
 }
 
 TEST_CASE("cli: serving without a secret refuses to start with a clear message") {
-  auto r = run("--listen 127.0.0.1:1 --data /tmp/chatsdk-cli-nosecret", "env -u CHATSDK_JWT_SECRET");
+  auto r =
+      run("--listen 127.0.0.1:1 --data /tmp/chatsdk-cli-nosecret", "env -u CHATSDK_JWT_SECRET");
   CHECK(r.status == 2);
   CHECK(r.out.find("no JWT secret") != std::string::npos);
 }

@@ -51,17 +51,18 @@ TEST_CASE("config: precedence is defaults < file < env < flags") {
   env.vars["CHATSDK_HEARTBEAT_MS"] = "15000";
   env.vars["CHATSDK_MAX_FRAME_BYTES"] = "16384";
   env.vars["CHATSDK_JWT_SECRET"] = "env-secret-env-secret";
-  auto cmd = parse({"--config", file.c_str(), "--max-frame-bytes", "8192", "--secret=flag-secret-flag-secret"});
+  auto cmd = parse(
+      {"--config", file.c_str(), "--max-frame-bytes", "8192", "--secret=flag-secret-flag-secret"});
   auto cfg = load_config(cmd, env.fn());
   REQUIRE(cfg.ok());
-  CHECK(cfg->listen_port == 9001);                 // file over default
+  CHECK(cfg->listen_port == 9001);  // file over default
   CHECK(cfg->data_dir == "/srv/chat data");
   CHECK(cfg->durability == Durability::full);
-  CHECK(cfg->heartbeat_ms == 15000);               // env over file
-  CHECK(cfg->max_frame_bytes == 8192);             // flag over env over file
+  CHECK(cfg->heartbeat_ms == 15000);    // env over file
+  CHECK(cfg->max_frame_bytes == 8192);  // flag over env over file
   CHECK(cfg->jwt_secret == "flag-secret-flag-secret");
   CHECK(cfg->allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
-  CHECK(cfg->listen_host == "127.0.0.1");          // default untouched
+  CHECK(cfg->listen_host == "127.0.0.1");  // default untouched
   CHECK(cfg->send_queue_max_bytes == 1024 * 1024);
   std::remove(file.c_str());
 }
@@ -78,9 +79,10 @@ TEST_CASE("config: CHATSDK_CONFIG names the file when --config is absent") {
 
 TEST_CASE("config: --listen, --data and secret files") {
   const std::string secret = temp_file("  from-a-file-0123456789\n");
-  auto cfg = load_config(parse({"--listen", "0.0.0.0:9443", "--data", "/tmp/x", "--secret-file", secret.c_str(),
-                                "--admin-token", "adm", "--log-level", "debug", "--max-db-bytes", "1000000"}),
-                         FakeEnv{}.fn());
+  auto cfg = load_config(
+      parse({"--listen", "0.0.0.0:9443", "--data", "/tmp/x", "--secret-file", secret.c_str(),
+             "--admin-token", "adm", "--log-level", "debug", "--max-db-bytes", "1000000"}),
+      FakeEnv{}.fn());
   REQUIRE(cfg.ok());
   CHECK(cfg->listen_host == "0.0.0.0");
   CHECK(cfg->listen_port == 9443);
@@ -155,5 +157,6 @@ TEST_CASE("config: every key is settable from a file and listed in --help") {
   const auto keys = config_keys();
   CHECK(keys.size() >= 30);
   const std::string help = usage();
-  for (const auto& k : keys) CHECK_MESSAGE(help.find(k) != std::string::npos, k);
+  for (const auto& k : keys)
+    CHECK_MESSAGE(help.find(k) != std::string::npos, k);
 }

@@ -97,8 +97,10 @@ TEST_CASE("http: admin API requires the bearer token; the engine answers asynchr
   cfg.admin_token = "s3cret-admin-token";
   Fixture f(cfg);
   CHECK(http_request(f.port(), "GET", "/admin/channels").status == 401);
-  CHECK(http_request(f.port(), "GET", "/admin/channels", "", {{"Authorization", "Bearer wrong"}}).status == 401);
-  CHECK(http_request(f.port(), "GET", "/admin/channels", "", {{"Authorization", "Basic s3cret-admin-token"}})
+  CHECK(http_request(f.port(), "GET", "/admin/channels", "", {{"Authorization", "Bearer wrong"}})
+            .status == 401);
+  CHECK(http_request(f.port(), "GET", "/admin/channels", "",
+                     {{"Authorization", "Basic s3cret-admin-token"}})
             .status == 401);
   auto ok = http_request(f.port(), "GET", "/admin/channels?limit=5", "",
                          {{"Authorization", "Bearer s3cret-admin-token"}});
@@ -156,6 +158,7 @@ TEST_CASE("http: an admin reply arriving after the client left is dropped safely
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(http_request(f.port(), "GET", "/healthz").status == 200);
-  CHECK(http_request(f.port(), "GET", "/admin/x", "", {{"Authorization", "Bearer late-late-late-late"}}).status ==
-        200);
+  CHECK(http_request(f.port(), "GET", "/admin/x", "",
+                     {{"Authorization", "Bearer late-late-late-late"}})
+            .status == 200);
 }

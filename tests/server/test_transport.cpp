@@ -4,8 +4,8 @@
 
 #include <signal.h>
 
-#include <thread>
 #include <unistd.h>
+#include <thread>
 
 #include "support/ws_client.hpp"
 #include "test_transport_fixture.hpp"
@@ -42,7 +42,8 @@ TEST_CASE("transport: text round trip with and without the chatsdk.v1 subprotoco
   CHECK(f.wait_for([&] { return f.engine->open.size() == 2; }));
   CHECK(f.on_loop([&] { return f.metrics.connections_open; }) == 2);
   a.close();
-  CHECK(f.wait_for([&] { return f.engine->disconnected.size() == 1 && f.metrics.connections_open == 1; }));
+  CHECK(f.wait_for(
+      [&] { return f.engine->disconnected.size() == 1 && f.metrics.connections_open == 1; }));
   CHECK(f.on_loop([&] { return f.metrics.connections_total; }) == 2);
 }
 

@@ -34,12 +34,14 @@ class ScriptEngine final : public EngineApi {
     messages.emplace_back(m);
     if (m.rfind("burst:", 0) == 0) {
       const int n = std::stoi(std::string(m.substr(6)));
-      for (int i = 0; i < n; ++i) wire_.send(s, make_bytes("f" + std::to_string(i)));
+      for (int i = 0; i < n; ++i)
+        wire_.send(s, make_bytes("f" + std::to_string(i)));
     } else if (m == "flood") {
       flooding.insert(s);
     } else if (m.rfind("close:", 0) == 0) {
       wire_.send(s, make_bytes("bye"));
-      wire_.close(s, static_cast<proto::CloseCode>(std::stoi(std::string(m.substr(6)))), "scripted");
+      wire_.close(s, static_cast<proto::CloseCode>(std::stoi(std::string(m.substr(6)))),
+                  "scripted");
     } else {
       wire_.send(s, make_bytes(std::string(m)));
     }
@@ -58,7 +60,8 @@ class ScriptEngine final : public EngineApi {
     const auto chunk = make_bytes(std::string(4096, 'x'));
     for (auto it = flooding.begin(); it != flooding.end();) {
       bool ok = true;
-      for (int i = 0; i < 128 && ok; ++i) ok = wire_.send(*it, chunk);
+      for (int i = 0; i < 128 && ok; ++i)
+        ok = wire_.send(*it, chunk);
       if (!ok) {
         send_failures.push_back(*it);
         it = flooding.erase(it);
@@ -71,14 +74,16 @@ class ScriptEngine final : public EngineApi {
     // Answer later, from a posted task, like an engine waiting on the store.
     std::thread([this, r = std::move(r), done = std::move(done)]() mutable {
       poster_.post([r = std::move(r), done = std::move(done)] {
-        done(AdminResponse{200, R"({"method":")" + r.method + R"(","path":")" + r.path + R"(","query":")" +
-                                    r.query + R"(","body_bytes":)" + std::to_string(r.body.size()) + "}"});
+        done(AdminResponse{200, R"({"method":")" + r.method + R"(","path":")" + r.path +
+                                    R"(","query":")" + r.query + R"(","body_bytes":)" +
+                                    std::to_string(r.body.size()) + "}"});
       });
     }).detach();
   }
   void drain(std::function<void()> done) override {
     drained = true;
-    for (SessionId s : std::set<SessionId>(open)) wire_.close(s, proto::CloseCode::going_away, "shutting down");
+    for (SessionId s : std::set<SessionId>(open))
+      wire_.close(s, proto::CloseCode::going_away, "shutting down");
     poster_.post(std::move(done));
   }
   bool healthy() const override { return is_healthy.load(); }

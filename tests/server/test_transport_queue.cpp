@@ -19,7 +19,8 @@ TEST_CASE("send queue: bounded in bytes; overflow queues nothing") {
 
 TEST_CASE("send queue: coalesces within the cap, at least one frame, in order") {
   SendQueue q;
-  for (int i = 0; i < 10; ++i) REQUIRE(q.push(make_bytes("frame" + std::to_string(i)), 1 << 20));
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(q.push(make_bytes("frame" + std::to_string(i)), 1 << 20));
   std::string out;
   CHECK(q.coalesce_into(out, 20) == 3);  // "frame0\nframe1\nframe2" = 20 bytes
   CHECK(out == "frame0\nframe1\nframe2");

@@ -71,7 +71,8 @@ std::string mint_token(const std::string& secret, const std::string& user, long 
 }
 
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
-                        const std::string& body, const std::map<std::string, std::string>& headers) {
+                        const std::string& body,
+                        const std::map<std::string, std::string>& headers) {
   HttpResult result;
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -84,9 +85,11 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   }
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nConnection: close\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers)
+    req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   std::string_view rest = req;
@@ -122,9 +125,11 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::string k = line.substr(0, colon);
-        for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : k)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string v = line.substr(colon + 1);
-        while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+        while (!v.empty() && v.front() == ' ')
+          v.erase(0, 1);
         result.headers[k] = v;
       }
       if (auto it = result.headers.find("content-length"); it != result.headers.end()) {
@@ -135,7 +140,8 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   ::close(fd);
   if (head_end != std::string::npos) {
     result.body = resp.substr(head_end + 4);
-    if (content_length != std::string::npos && result.body.size() > content_length) result.body.resize(content_length);
+    if (content_length != std::string::npos && result.body.size() > content_length)
+      result.body.resize(content_length);
   }
   return result;
 }
@@ -162,11 +168,9 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::start(const std::string& b
 }
 
 Result<void> ServerProcess::spawn_and_wait() {
-  std::vector<std::string> args = {binary_,
-                                   "--listen", "127.0.0.1:" + std::to_string(port_),
-                                   "--data", data_dir_,
-                                   "--secret", secret_,
-                                   "--admin-token", admin_token_};
+  std::vector<std::string> args = {binary_,  "--listen",      "127.0.0.1:" + std::to_string(port_),
+                                   "--data", data_dir_,       "--secret",
+                                   secret_,  "--admin-token", admin_token_};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   const std::string log = log_path();
   const pid_t pid = ::fork();
@@ -178,7 +182,8 @@ Result<void> ServerProcess::spawn_and_wait() {
       ::close(fd);
     }
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     std::_Exit(127);

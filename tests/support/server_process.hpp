@@ -70,7 +70,8 @@ struct HttpResult {
 
 /// One HTTP/1.1 request to 127.0.0.1:port (Connection: close).
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& path,
-                        const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+                        const std::string& body = "",
+                        const std::map<std::string, std::string>& headers = {});
 
 /// A JWT (HS256) for `user`, valid from now for ttl_s seconds (negative: already expired).
 std::string mint_token(const std::string& secret, const std::string& user, long long ttl_s);

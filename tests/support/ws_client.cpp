@@ -26,7 +26,8 @@ long long now_ms() {
 
 std::string base64(const unsigned char* data, std::size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -46,12 +47,15 @@ std::optional<std::string> header_value(std::string_view head, std::string_view 
   const auto start = at + key.size();
   const auto end = head.find("\r\n", start);
   std::string_view v = head.substr(start, end - start);
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  while (!v.empty() && v.front() == ' ')
+    v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ')
+    v.remove_suffix(1);
   return std::string(v);
 }
 
-int connect_tcp(const std::string& host, std::uint16_t port, int rcvbuf, int timeout_ms, std::string& err) {
+int connect_tcp(const std::string& host, std::uint16_t port, int rcvbuf, int timeout_ms,
+                std::string& err) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -73,7 +77,8 @@ int connect_tcp(const std::string& host, std::uint16_t port, int rcvbuf, int tim
       rc = ::poll(&p, 1, timeout_ms) == 1 ? 0 : -1;
       int soerr = 0;
       socklen_t sl = sizeof soerr;
-      if (rc == 0 && (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0)) rc = -1;
+      if (rc == 0 && (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0))
+        rc = -1;
       if (rc != 0) errno = soerr ? soerr : ETIMEDOUT;
     }
     if (rc == 0) {
@@ -100,7 +105,8 @@ Result<WsClient> WsClient::connect(const std::string& host, std::uint16_t port, 
   return connect(host, port, o);
 }
 
-Result<WsClient> WsClient::connect(const std::string& host, std::uint16_t port, const Options& options) {
+Result<WsClient> WsClient::connect(const std::string& host, std::uint16_t port,
+                                   const Options& options) {
   std::string err;
   const int fd = connect_tcp(host, port, options.receive_buffer_bytes, options.timeout_ms, err);
   if (fd < 0) return Error{Errc::io_error, err};
@@ -108,12 +114,15 @@ Result<WsClient> WsClient::connect(const std::string& host, std::uint16_t port, 
 
   unsigned char key_raw[16];
   std::random_device rd;
-  for (auto& b : key_raw) b = static_cast<unsigned char>(rd());
+  for (auto& b : key_raw)
+    b = static_cast<unsigned char>(rd());
   const std::string key = base64(key_raw, sizeof key_raw);
-  std::string req = "GET " + options.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+  std::string req = "GET " + options.path + " HTTP/1.1\r\nHost: " + host + ":" +
+                    std::to_string(port) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
                     "\r\nSec-WebSocket-Version: 13\r\n";
-  if (!options.subprotocol.empty()) req += "Sec-WebSocket-Protocol: " + options.subprotocol + "\r\n";
+  if (!options.subprotocol.empty())
+    req += "Sec-WebSocket-Protocol: " + options.subprotocol + "\r\n";
   if (!options.origin.empty()) req += "Origin: " + options.origin + "\r\n";
   req += "\r\n";
   if (!c.write_all(req)) return Error{Errc::io_error, "handshake write failed"};
@@ -130,7 +139,8 @@ Result<WsClient> WsClient::connect(const std::string& host, std::uint16_t port, 
   c.rbuf_.erase(0, end == std::string::npos ? c.rbuf_.size() : end + 4);
   int status = 0;
   if (head.size() > 12) status = std::atoi(head.c_str() + 9);
-  if (status != 101) return Error{Errc::io_error, "HTTP " + std::to_string(status) + " (upgrade refused)"};
+  if (status != 101)
+    return Error{Errc::io_error, "HTTP " + std::to_string(status) + " (upgrade refused)"};
 
   unsigned char sha[SHA_DIGEST_LENGTH];
   const std::string accept_src = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -216,19 +226,24 @@ bool WsClient::send_raw_frame(std::uint8_t opcode, std::string_view payload, boo
     f.push_back(static_cast<char>(len & 0xff));
   } else {
     f.push_back(static_cast<char>(0x80 | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>((static_cast<std::uint64_t>(len) >> (8 * i)) & 0xff));
+    for (int i = 7; i >= 0; --i)
+      f.push_back(static_cast<char>((static_cast<std::uint64_t>(len) >> (8 * i)) & 0xff));
   }
   static thread_local std::mt19937 rng{std::random_device{}()};
   unsigned char mask[4];
-  for (auto& m : mask) m = static_cast<unsigned char>(rng());
+  for (auto& m : mask)
+    m = static_cast<unsigned char>(rng());
   f.append(reinterpret_cast<const char*>(mask), 4);
   const std::size_t at = f.size();
   f.append(payload);
-  for (std::size_t i = 0; i < len; ++i) f[at + i] = static_cast<char>(f[at + i] ^ static_cast<char>(mask[i % 4]));
+  for (std::size_t i = 0; i < len; ++i)
+    f[at + i] = static_cast<char>(f[at + i] ^ static_cast<char>(mask[i % 4]));
   return write_all(f);
 }
 
-bool WsClient::send_text(std::string_view text) { return send_raw_frame(0x1, text, true); }
+bool WsClient::send_text(std::string_view text) {
+  return send_raw_frame(0x1, text, true);
+}
 
 std::optional<std::string> WsClient::recv_text(int timeout_ms) {
   const long long deadline = now_ms() + timeout_ms;
@@ -251,7 +266,8 @@ std::optional<std::string> WsClient::recv_text(int timeout_ms) {
     } else if (len == 127) {
       if (!fill(10, deadline)) return std::nullopt;
       len = 0;
-      for (int i = 0; i < 8; ++i) len = (len << 8) | static_cast<unsigned char>(rbuf_[2 + static_cast<std::size_t>(i)]);
+      for (int i = 0; i < 8; ++i)
+        len = (len << 8) | static_cast<unsigned char>(rbuf_[2 + static_cast<std::size_t>(i)]);
       header = 10;
     }
     const bool masked = (b1 & 0x80) != 0;  // servers must not mask; tolerate it anyway
@@ -260,7 +276,8 @@ std::optional<std::string> WsClient::recv_text(int timeout_ms) {
     if (!fill(header + len, deadline)) return std::nullopt;
     std::string payload = rbuf_.substr(header, static_cast<std::size_t>(len));
     if (masked) {
-      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ rbuf_[mask_at + i % 4]);
+      for (std::size_t i = 0; i < payload.size(); ++i)
+        payload[i] = static_cast<char>(payload[i] ^ rbuf_[mask_at + i % 4]);
     }
     rbuf_.erase(0, header + static_cast<std::size_t>(len));
 

@@ -27,15 +27,16 @@ class WsClient {
  public:
   struct Options {
     std::string path = "/ws";
-    std::string origin;                       // empty: no Origin header (a non-browser client)
-    std::string subprotocol = "chatsdk.v1";   // empty: offer none
-    int receive_buffer_bytes = 0;             // >0: SO_RCVBUF before connecting (slow-consumer tests)
-    int timeout_ms = 5000;                    // connect + handshake
+    std::string origin;                      // empty: no Origin header (a non-browser client)
+    std::string subprotocol = "chatsdk.v1";  // empty: offer none
+    int receive_buffer_bytes = 0;  // >0: SO_RCVBUF before connecting (slow-consumer tests)
+    int timeout_ms = 5000;         // connect + handshake
   };
 
-  static Result<WsClient> connect(const std::string& host, std::uint16_t port, const Options& options);
-  static Result<WsClient> connect(const std::string& host, std::uint16_t port, std::string path = "/ws",
-                                  std::string origin = "");
+  static Result<WsClient> connect(const std::string& host, std::uint16_t port,
+                                  const Options& options);
+  static Result<WsClient> connect(const std::string& host, std::uint16_t port,
+                                  std::string path = "/ws", std::string origin = "");
 
   WsClient(WsClient&& other) noexcept;
   WsClient& operator=(WsClient&& other) noexcept;

@@ -44,7 +44,7 @@ struct Session {
   SessionId id = 0;
   lws* wsi = nullptr;
   SendQueue queue;
-  std::string rx;            // reassembly; empty (no heap) between messages
+  std::string rx;              // reassembly; empty (no heap) between messages
   bool rx_discarding = false;  // the current message went over the limit
   bool rx_binary = false;
   bool closing = false;
@@ -83,10 +83,11 @@ std::string method_of(lws* wsi) {
     lws_token_indexes token;
     const char* name;
   };
-  static constexpr M kMethods[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
-                                   {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_DELETE_URI, "DELETE"},
-                                   {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_HEAD_URI, "HEAD"},
-                                   {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}};
+  static constexpr M kMethods[] = {
+      {WSI_TOKEN_GET_URI, "GET"},        {WSI_TOKEN_POST_URI, "POST"},
+      {WSI_TOKEN_PUT_URI, "PUT"},        {WSI_TOKEN_DELETE_URI, "DELETE"},
+      {WSI_TOKEN_PATCH_URI, "PATCH"},    {WSI_TOKEN_HEAD_URI, "HEAD"},
+      {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}};
   for (const M& m : kMethods) {
     if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
   }
@@ -98,7 +99,8 @@ std::string query_of(lws* wsi) {
   std::string q;
   char buf[512];
   for (int i = 0;; ++i) {
-    const int n = lws_hdr_copy_fragment(wsi, buf, static_cast<int>(sizeof buf), WSI_TOKEN_HTTP_URI_ARGS, i);
+    const int n =
+        lws_hdr_copy_fragment(wsi, buf, static_cast<int>(sizeof buf), WSI_TOKEN_HTTP_URI_ARGS, i);
     if (n <= 0) break;
     if (!q.empty()) q.push_back('&');
     q.append(buf, static_cast<std::size_t>(n));
@@ -123,7 +125,8 @@ std::uint32_t effective_fd_limit(const Config& config) {
 
 void lws_log_emit(int level, const char* line) {
   std::string_view s(line);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
   if (level & LLL_ERR) {
     log::error("lws", {{"line", s}});
   } else if (level & LLL_WARN) {
@@ -133,7 +136,9 @@ void lws_log_emit(int level, const char* line) {
   }
 }
 
-int noop_reload() { return 0; }
+int noop_reload() {
+  return 0;
+}
 
 /// Binds (and releases) the listen address first: lws 4.1 handles a failed
 /// bind badly (a half-made context that crashes when destroyed), so the common
@@ -255,9 +260,12 @@ struct LwsTransport::Impl {
     info.vhost_name = "chatsdk";
 
     if (info.port != 0) {
-      if (auto r = probe_bind(info.iface, config.listen_port, !(info.options & LWS_SERVER_OPTION_DISABLE_IPV6)); !r) {
+      if (auto r = probe_bind(info.iface, config.listen_port,
+                              !(info.options & LWS_SERVER_OPTION_DISABLE_IPV6));
+          !r) {
         return Error{r.error().code, "cannot listen on " + config.listen_host + ":" +
-                                         std::to_string(config.listen_port) + ": " + r.error().message};
+                                         std::to_string(config.listen_port) + ": " +
+                                         r.error().message};
       }
     }
     const std::size_t handles_before = count_active_handles();
@@ -267,16 +275,18 @@ struct LwsTransport::Impl {
       // that touch freed memory: never run this loop again (it is leaked;
       // the process is about to exit anyway).
       loop_inited = false;
-      return Error{Errc::io_error, "cannot listen on " + config.listen_host + ":" +
-                                       std::to_string(config.listen_port) +
-                                       " (port in use, bad address, TLS files, or the libwebsockets "
-                                       "libuv plugin libwebsockets-evlib-uv is not installed)"};
+      return Error{Errc::io_error,
+                   "cannot listen on " + config.listen_host + ":" +
+                       std::to_string(config.listen_port) +
+                       " (port in use, bad address, TLS files, or the libwebsockets "
+                       "libuv plugin libwebsockets-evlib-uv is not installed)"};
     }
     // With the poll() backend lws would put nothing on our loop: make sure it
     // really runs on libuv (the poll backend costs O(connections) per event).
     if (count_active_handles() <= handles_before) {
-      return Error{Errc::internal,
-                   "libwebsockets is not using the libuv event loop (is libwebsockets-evlib-uv installed?)"};
+      return Error{
+          Errc::internal,
+          "libwebsockets is not using the libuv event loop (is libwebsockets-evlib-uv installed?)"};
     }
     vhost = lws_get_vhost_by_name(ctx, "chatsdk");
     const int p = vhost ? lws_get_vhost_listen_port(vhost) : -1;
@@ -287,7 +297,8 @@ struct LwsTransport::Impl {
       ctx = nullptr;
       loop_inited = false;
       return Error{Errc::io_error, "cannot listen on " + config.listen_host + ":" +
-                                       std::to_string(config.listen_port) + " (address in use or not available)"};
+                                       std::to_string(config.listen_port) +
+                                       " (address in use or not available)"};
     }
     bound_port = static_cast<std::uint16_t>(p);
 
@@ -314,9 +325,12 @@ struct LwsTransport::Impl {
 
   std::size_t count_active_handles() {
     std::size_t n = 0;
-    uv_walk(&loop, [](uv_handle_t* h, void* arg) {
-      if (uv_is_active(h)) ++*static_cast<std::size_t*>(arg);
-    }, &n);
+    uv_walk(
+        &loop,
+        [](uv_handle_t* h, void* arg) {
+          if (uv_is_active(h)) ++*static_cast<std::size_t*>(arg);
+        },
+        &n);
     return n;
   }
 
@@ -389,7 +403,8 @@ struct LwsTransport::Impl {
         batch.swap(posted);
       }
       if (batch.empty()) return;
-      for (auto& fn : batch) fn();
+      for (auto& fn : batch)
+        fn();
     }
   }
 
@@ -406,7 +421,8 @@ struct LwsTransport::Impl {
       return;
     }
     if (self->engine) self->engine->on_tick();
-    if (self->draining && !self->stopping && uv_now(&self->loop) - self->drain_started_ms > kDrainDeadlineMs) {
+    if (self->draining && !self->stopping &&
+        uv_now(&self->loop) - self->drain_started_ms > kDrainDeadlineMs) {
       self->force_stop("the engine did not finish draining in time");
     }
   }
@@ -494,7 +510,8 @@ struct LwsTransport::Impl {
 
   // ------------------------------------------------------------------ callbacks
 
-  static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+  static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                      std::size_t len) {
     if (!wsi) return 0;
     const lws_protocols* proto = lws_get_protocol(wsi);
     auto* self = proto ? static_cast<Impl*>(proto->user) : nullptr;
@@ -545,10 +562,12 @@ struct LwsTransport::Impl {
 
   int confirm_upgrade(lws* wsi) {
     std::string path = header(wsi, WSI_TOKEN_GET_URI);
-    if (path != kWsPath) return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket endpoint here; use /ws");
+    if (path != kWsPath)
+      return refuse(wsi, HTTP_STATUS_NOT_FOUND, "no WebSocket endpoint here; use /ws");
     if (draining) return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "server is shutting down");
     const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
-    if (!origin_allowed(config, origin)) return refuse(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
+    if (!origin_allowed(config, origin))
+      return refuse(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
     return 0;
   }
 
@@ -621,13 +640,14 @@ struct LwsTransport::Impl {
     write_buf.assign(LWS_PRE, '\0');
     const std::size_t frames = s.queue.coalesce_into(write_buf, kMaxWriteBytes);
     const std::size_t payload = write_buf.size() - LWS_PRE;
-    const int n = lws_write(s.wsi, reinterpret_cast<unsigned char*>(write_buf.data()) + LWS_PRE, payload,
-                            LWS_WRITE_TEXT);
+    const int n = lws_write(s.wsi, reinterpret_cast<unsigned char*>(write_buf.data()) + LWS_PRE,
+                            payload, LWS_WRITE_TEXT);
     if (n < 0) return -1;
     metrics.frames_out += frames;
     metrics.bytes_out += payload;
     ++metrics.ws_writes;
-    if (write_buf.capacity() > 2 * kMaxWriteBytes) std::string().swap(write_buf);  // after a huge frame
+    if (write_buf.capacity() > 2 * kMaxWriteBytes)
+      std::string().swap(write_buf);  // after a huge frame
     if (!s.queue.empty() || s.closing) lws_callback_on_writable(s.wsi);
     return 0;
   }
@@ -642,10 +662,12 @@ struct LwsTransport::Impl {
     if (s.close_code == 1000 || s.close_code == 1001) {
       log::debug("ws_close", {{"session", s.id}, {"code", s.close_code}});
     } else {
-      log::info("ws_close", {{"session", s.id}, {"code", s.close_code}, {"reason", s.close_reason}});
+      log::info("ws_close",
+                {{"session", s.id}, {"code", s.close_code}, {"reason", s.close_reason}});
     }
     lws_close_reason(s.wsi, static_cast<lws_close_status>(s.close_code),
-                     reinterpret_cast<unsigned char*>(s.close_reason.data()), s.close_reason.size());
+                     reinterpret_cast<unsigned char*>(s.close_reason.data()),
+                     s.close_reason.size());
     lws_set_timer_usecs(s.wsi, 1);
     return 0;
   }
@@ -681,7 +703,8 @@ struct LwsTransport::Impl {
                            x->request.method == "PATCH") &&
                           !content_length.empty() && content_length != "0";
     if (has_body) {
-      if (std::strtoull(content_length.c_str(), nullptr, 10) > http::kMaxRequestBody) x->body_too_large = true;
+      if (std::strtoull(content_length.c_str(), nullptr, 10) > http::kMaxRequestBody)
+        x->body_too_large = true;
       return 0;  // wait for HTTP_BODY ... HTTP_BODY_COMPLETION
     }
     dispatch_http(wsi, *x);
@@ -728,11 +751,13 @@ struct LwsTransport::Impl {
       unsigned char* p = start;
       unsigned char* end = buf + sizeof buf - 1;
       if (lws_add_http_common_headers(wsi, static_cast<unsigned>(x.response.status),
-                                      x.response.content_type.c_str(), x.response.body.size(), &p, end)) {
+                                      x.response.content_type.c_str(), x.response.body.size(), &p,
+                                      end)) {
         return 1;
       }
       if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                       reinterpret_cast<const unsigned char*>("no-store"), 8, &p, end)) {
+                                       reinterpret_cast<const unsigned char*>("no-store"), 8, &p,
+                                       end)) {
         return 1;
       }
       if (lws_finalize_write_http_header(wsi, start, &p, end)) return 1;
@@ -742,8 +767,8 @@ struct LwsTransport::Impl {
     }
     std::string out(LWS_PRE, '\0');
     out += x.response.body;
-    const int n = lws_write(wsi, reinterpret_cast<unsigned char*>(out.data()) + LWS_PRE, x.response.body.size(),
-                            LWS_WRITE_HTTP_FINAL);
+    const int n = lws_write(wsi, reinterpret_cast<unsigned char*>(out.data()) + LWS_PRE,
+                            x.response.body.size(), LWS_WRITE_HTTP_FINAL);
     if (n < 0) return -1;
     x.have_response = false;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -764,9 +789,15 @@ LwsTransport::~LwsTransport() {
   if (impl_->ctx || impl_->loop_inited) impl_->shutdown();
 }
 
-Result<void> LwsTransport::listen() { return impl_->listen(); }
-std::uint16_t LwsTransport::port() const { return impl_->bound_port; }
-Result<void> LwsTransport::run(EngineApi& engine) { return impl_->run(engine); }
+Result<void> LwsTransport::listen() {
+  return impl_->listen();
+}
+std::uint16_t LwsTransport::port() const {
+  return impl_->bound_port;
+}
+Result<void> LwsTransport::run(EngineApi& engine) {
+  return impl_->run(engine);
+}
 
 void LwsTransport::request_drain() {
   impl_->drain_requested.store(true);
@@ -774,10 +805,14 @@ void LwsTransport::request_drain() {
   if (impl_->accepting_posts) uv_async_send(&impl_->wake);
 }
 
-bool LwsTransport::send(SessionId session, Bytes frame) { return impl_->send(session, std::move(frame)); }
+bool LwsTransport::send(SessionId session, Bytes frame) {
+  return impl_->send(session, std::move(frame));
+}
 void LwsTransport::close(SessionId session, proto::CloseCode code, std::string_view reason) {
   impl_->close(session, code, reason);
 }
-void LwsTransport::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
+void LwsTransport::post(std::function<void()> fn) {
+  impl_->post(std::move(fn));
+}
 
 }  // namespace chatsdk::server
