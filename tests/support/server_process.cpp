@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,6 +177,8 @@ Result<void> ServerProcess::spawn_and_wait() {
   const pid_t pid = ::fork();
   if (pid < 0) return Error{Errc::io_error, std::string("fork: ") + std::strerror(errno)};
   if (pid == 0) {
+    // Never outlive the test process (a crashed test must not leave servers behind).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 2);
