@@ -1,0 +1,89 @@
+// The real chatsdk-server binary end to end: start, /healthz, hello/welcome
+// over a real WebSocket, metrics, admin auth, SIGTERM drain (exit 0), restart
+// on the same data directory.
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <thread>
+
+#include "support/server_process.hpp"
+#include "support/ws_client.hpp"
+
+using chatsdk::test::http_request;
+using chatsdk::test::mint_token;
+using chatsdk::test::ServerProcess;
+using chatsdk::test::split_frames;
+using chatsdk::test::WsClient;
+
+namespace {
+
+std::string hello(const std::string& token) {
+  return R"({"type":"hello","token":")" + token + R"(","protocol":1})";
+}
+
+/// Receives until a frame of `type` arrives (other frames skipped).
+std::optional<std::string> recv_frame(WsClient& ws, const std::string& type,
+                                      int timeout_ms = 5000) {
+  const std::string needle = R"("type":")" + type + "\"";
+  for (int i = 0; i < 20; ++i) {
+    auto msg = ws.recv_text(timeout_ms);
+    if (!msg) return std::nullopt;
+    for (auto& f : split_frames(*msg)) {
+      if (f.find(needle) != std::string::npos) return f;
+    }
+  }
+  return std::nullopt;
+}
+
+double sample(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("serve: hello/welcome over the real binary, metrics, admin auth, SIGTERM exits 0") {
+  auto server = ServerProcess::start(CHATSDK_SERVER_BINARY);
+  REQUIRE_MESSAGE(server.ok(), (server.ok() ? "" : server.error().message));
+  auto& s = **server;
+
+  auto health = http_request(s.port(), "GET", "/healthz");
+  CHECK(health.status == 200);
+
+  auto ws = WsClient::connect("127.0.0.1", s.port());
+  REQUIRE(ws.ok());
+  CHECK(ws->send_text(hello(mint_token(s.secret(), "alice", 3600))));
+  auto welcome = recv_frame(*ws, "welcome");
+  REQUIRE_MESSAGE(welcome, s.log_text());
+  CHECK(welcome->find(R"("user":"alice")") != std::string::npos);
+
+  auto bad = WsClient::connect("127.0.0.1", s.port());
+  REQUIRE(bad.ok());
+  CHECK(bad->send_text(hello(mint_token("not-the-secret-0123456789", "mallory", 3600))));
+  CHECK(bad->wait_closed(5000) == 4001);
+
+  auto metrics = http_request(s.port(), "GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(sample(metrics.body, "chatsdk_connections_open") >= 1);
+  CHECK(sample(metrics.body, "chatsdk_sessions_authenticated") == 1);
+
+  CHECK(http_request(s.port(), "GET", "/admin/channels").status == 401);
+
+  int status = -1;
+  std::thread stopper([&] { status = s.terminate(); });
+  CHECK(ws->wait_closed(5000) == 1001);  // going_away, read while the server drains
+  stopper.join();
+  CHECK(status == 0);
+  const std::string log = s.log_text();
+  CHECK(log.find(R"("event":"drain_start")") != std::string::npos);
+  CHECK(log.find(R"("event":"drain_done")") != std::string::npos);
+  CHECK(log.find(s.secret()) == std::string::npos);  // never log secrets
+
+  REQUIRE(s.restart().ok());
+  CHECK(http_request(s.port(), "GET", "/healthz").status == 200);
+  CHECK(s.terminate() == 0);
+}
