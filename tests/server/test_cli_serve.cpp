@@ -87,3 +87,52 @@ TEST_CASE("serve: hello/welcome over the real binary, metrics, admin auth, SIGTE
   CHECK(http_request(s.port(), "GET", "/healthz").status == 200);
   CHECK(s.terminate() == 0);
 }
+
+TEST_CASE(
+    "serve: a reader keeps up through a fan-out burst; a client that stops reading gets 4009") {
+  auto server = ServerProcess::start(
+      CHATSDK_SERVER_BINARY,
+      {"--send-queue-max-bytes", "65536", "--sends-per-second", "1000000", "--send-burst",
+       "1000000", "--frames-per-second", "1000000", "--frame-burst", "1000000"});
+  REQUIRE_MESSAGE(server.ok(), (server.ok() ? "" : server.error().message));
+  auto& s = **server;
+  auto login = [&](const std::string& user, WsClient::Options o = {}) {
+    auto ws = WsClient::connect("127.0.0.1", s.port(), o);
+    REQUIRE(ws.ok());
+    REQUIRE(ws->send_text(hello(mint_token(s.secret(), user, 600))));
+    REQUIRE(recv_frame(*ws, "welcome"));
+    return std::move(*ws);
+  };
+  auto alice = login("alice");
+  auto bob = login("bob");
+  WsClient::Options small;
+  small.receive_buffer_bytes = 4096;
+  auto slow = login("slow", small);
+  REQUIRE(alice.send_text(
+      R"({"type":"channel_create","id":1,"client_id":"mk-firehose","kind":"group","channel":"firehose","members":["bob","slow"]})"));
+  REQUIRE(recv_frame(alice, "channel"));
+
+  // ~3 MB pipelined: the store commits it in large groups, each fanned out at once.
+  constexpr int kSends = 400;
+  const std::string body(8000, 'z');
+  std::thread sender([&] {
+    for (int i = 0; i < kSends; ++i) {
+      alice.send_text(R"({"type":"send","id":)" + std::to_string(i + 10) +
+                      R"(,"channel":"firehose","client_id":"fh)" + std::to_string(i) +
+                      R"(","body":")" + body + "\"}");
+    }
+  });
+  int received = 0;
+  while (received < kSends) {
+    auto msg = bob.recv_text(5000);
+    if (!msg) break;
+    for (auto& f : split_frames(*msg)) {
+      if (f.find(R"("type":"message")") != std::string::npos) ++received;
+    }
+  }
+  sender.join();
+  CHECK(received == kSends);
+  CHECK(slow.wait_closed(10000) == 4009);
+  auto metrics = http_request(s.port(), "GET", "/metrics");
+  CHECK(sample(metrics.body, "chatsdk_slow_consumer_disconnects_total") == 1);
+}
