@@ -31,7 +31,7 @@ constexpr std::string_view kWsPath = "/ws";
 constexpr std::size_t kMaxWriteBytes = 256 * 1024;
 /// Small receive buffer: the dominant per-connection cost in lws. Larger
 /// messages arrive in several RECEIVE callbacks and are reassembled.
-constexpr std::size_t kRxBufferBytes = 1024;
+constexpr std::size_t kRxBufferBytes = 512;
 /// How long a closing session may take to flush its queue and close frame.
 constexpr int kCloseFlushSeconds = 5;
 constexpr std::uint64_t kTickMs = 100;
