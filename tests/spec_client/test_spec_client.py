@@ -526,6 +526,49 @@ async def scenario(srv: Server) -> None:
     except Exception as ex:  # pragma: no cover
         C.check("§7 typing non-member", False, ex)
 
+    # members_add / members_remove of others, roles (§7, §19)
+    grp = f"grp-{run}"
+    await alice.channel_create("group", channel=grp, members=["bob"])
+    alice.clear_events()
+    bobB.clear_events()
+    ma_cid = cp.new_client_id("ma")
+    ma = await alice.members_add(grp, ["carol", "dave"], client_id=ma_cid)
+    C.check("§7 members_add -> ok with version", ma["type"] == "ok" and ma.get("version", 0) > 0, ma)
+    adds = []
+    for _ in range(2):
+        ev = await event(bobB, lambda f: f["type"] == "member" and f["channel"] == grp and f.get("change") == "added")
+        if ev:
+            adds.append(ev)
+    C.check("§9 member{added} per added user, last one's version = ok.version",
+            sorted(a["user"] for a in adds) == ["carol", "dave"]
+            and max(a["version"] for a in adds) == ma.get("version")
+            and sorted(a["version"] for a in adds) == [ma["version"] - 1, ma["version"]], adds)
+    ma2 = await alice.members_add(grp, ["carol", "dave"], client_id=ma_cid)
+    C.check("§13 members_add resend -> already_applied with the original version",
+            ma2["type"] == "already_applied" and ma2.get("version") == ma.get("version"), ma2)
+    await expect_error("§19 member may not members_add", bobA.members_add(grp, ["erin"]), "permission_denied")
+    await expect_error("§19 member may not member_role", bobA.member_role(grp, "carol", "owner"),
+                       "permission_denied")
+    await alice.member_role(grp, "bob", "moderator")
+    await expect_error("§19 a moderator cannot remove an owner", bobA.members_remove(grp, ["alice"]),
+                       "permission_denied")
+    bobB.clear_events()
+    rm = await bobA.members_remove(grp, ["carol"])
+    C.check("§19 a moderator removes a member -> ok", rm["type"] == "ok" and rm.get("version", 0) > 0, rm)
+    ev = await event(bobB, lambda f: f["type"] == "member" and f["channel"] == grp and f.get("change") == "removed")
+    C.check("§9 member{removed} with actor and member_count", ev is not None and ev.get("user") == "carol"
+            and ev.get("actor") == "bob" and ev.get("member_count") == 3, ev)
+    await expect_error("§19 direct channels never change members",
+                       alice.members_add("dm:alice:bob", ["carol"]), "permission_denied")
+    ml = await bobA.members_list_all(grp)
+    C.eq("§7 members_list after changes", [(m["user"], m.get("role", "member")) for m in ml],
+         [("alice", "owner"), ("bob", "moderator"), ("dave", "member")])
+    await alice.channel_update(grp, name="Named")
+    await alice.channel_update(grp, public=True)
+    r = await alice.join(grp)
+    C.check("§7 channel_update tri-state: setting public left the name alone",
+            r["info"].get("name") == "Named" and r["info"].get("public") is True, r)
+
     # --- presence and offline sync (§18, §14) ---------------------------------------------------
     await asyncio.sleep(0.3)
     pq = await alice.presence_query(["bob", "alice", f"ghost-{run}"])
@@ -687,6 +730,23 @@ async def scenario(srv: Server) -> None:
     p = await bobA.ping()
     C.check("§21 connection survives bad input", p["type"] == "pong" and bobA.close_code is None)
 
+    # §21: 50 unreadable frames in a row close with 4004; a good frame in between resets the run.
+    junk = cp.Connection(srv.url)
+    await junk.open()
+    await junk.hello(srv.token("carol"), heartbeat=False)
+    await junk.send_raw("\n".join(["{x"] * 49 + ['{"type":"ping","id":1}', "{x"]))
+    got = await junk.drain(0.5)
+    C.check("§21 49 bad + 1 good + 1 bad: 50 errors, a pong, still open",
+            [f["type"] for f in got].count("error") == 50 and any(f["type"] == "pong" for f in got)
+            and not junk.closed.is_set(), [f["type"] for f in got][-3:])
+    await junk.send_raw("\n".join(["{x"] * 50))
+    try:
+        cc = await junk.wait_closed(3)
+    except asyncio.TimeoutError:
+        cc = "still open"
+    C.eq("§21/§23 50 bad frames in a row -> close 4004", cc, 4004)
+    await junk.close()
+
     # --- unauthenticated frames and bad tokens (§4.2) -------------------------------------------
     raw = cp.Connection(srv.url)
     await raw.open()
@@ -742,9 +802,62 @@ async def scenario(srv: Server) -> None:
     C.check("§7 profile_set/profiles_get", (pr.get("users") or [{}])[0].get("display_name") == "Alice Liddell", pr)
 
     C.eq("§5 heartbeat loop never saw an overdue pong", alice.heartbeat_failures + bobA.heartbeat_failures, 0)
+    await too_far_behind(srv, run, alice, bobA)
     await alice.close()
     await bobA.close()
     await bobB.close()
+
+
+async def pipelined(conn: cp.Connection, frames: list[dict]) -> list[dict]:
+    """Send many requests in one batched WebSocket message and collect every reply."""
+    ids = [conn.next_id() for _ in frames]
+    futs = [conn.expect_reply(i, f["type"]) for i, f in zip(ids, frames)]
+    await conn.send_frames([{**f, "id": i} for f, i in zip(frames, ids)])
+    return [await conn.await_reply(i, fu, timeout=20, raise_error=False) for i, fu in zip(ids, futs)]
+
+
+async def too_far_behind(srv: Server, run: str, alice: cp.Connection, bob: cp.Connection) -> None:
+    """§14: a cursor more than 1000 changes behind gets the newest page, not a delta."""
+    big = f"big-{run}"
+    await alice.channel_create("group", channel=big, members=["bob"])
+    st = cp.ClientState("bob")
+    st.ch(big)
+    await cp.sync_all(bob, st)
+    old_cursor = st.ch(big).cursor
+    sends = await pipelined(alice, [{"type": "send", "channel": big, "client_id": cp.new_client_id("b"),
+                                     "body": f"bulk {i}"} for i in range(60)])
+    C.eq("§12 60 pipelined sends get seqs 1..60 in request order",
+         [r.get("seq") for r in sends], list(range(1, 61)))
+    # 4 extra sessions of alice (the frame budget is per connection, §20) toggle reactions.
+    extra = [await cp.connect(srv.url, srv.token("alice"), heartbeat=False) for _ in range(4)]
+    jobs = []
+    for k, conn in enumerate(extra):
+        frames = [{"type": "react", "channel": big, "seq": k + 1, "client_id": cp.new_client_id("t"),
+                   "emoji": f":t{k}:", "action": "add" if i % 2 == 0 else "remove"} for i in range(238)]
+        jobs.append(pipelined(conn, frames))
+    results = [r for rs in await asyncio.gather(*jobs) for r in rs]
+    C.check("§7 952 reaction toggles all ok with a version",
+            all(r["type"] == "ok" and r.get("version") for r in results),
+            [r for r in results if r["type"] != "ok"][:3])
+    for conn in extra:
+        await conn.close()
+    head = max([r.get("version", 0) for r in results] + [s.get("version", 0) for s in sends])
+    C.check("§14 the channel is more than 1000 changes past bob's cursor", head - old_cursor > 1000,
+            (old_cursor, head))
+    r = await bob.request({"type": "sync", "channels": st.cursors()}, timeout=10)
+    e = sync_entry(r, big) or {}
+    page = [m["seq"] for m in e.get("messages") or []]
+    C.check("§14 too_far_behind: info, newest page of 50 ascending, version = head",
+            e.get("status") == "too_far_behind" and e.get("info", {}).get("channel") == big
+            and page == list(range(11, 61)) and e.get("version") == head and e.get("last_seq") == 60,
+            {k: v for k, v in e.items() if k != "messages"} | {"page": page[:3] + ["..."] + page[-2:]})
+    C.check("§14 too_far_behind carries the members of a small channel",
+            sorted(m["user"] for m in e.get("members") or []) == ["alice", "bob"], e.get("members"))
+    st.apply_sync_entry(e)
+    C.eq("§14 cursor after too_far_behind = head", st.ch(big).cursor, head)
+    h = await bob.history(big, before=11, limit=50)
+    C.check("§15 the gap below the page fills with history{before: first seq}",
+            [m["seq"] for m in h.get("messages", [])] == list(range(1, 11)) and not h.get("more_before"), h)
 
 
 async def main_async(srv: Server) -> None:
