@@ -178,6 +178,8 @@ class Connection:
         self._heartbeat: Optional[asyncio.Task] = None
         self._last_pong = time.monotonic()
         self.heartbeat_failures = 0
+        self.pongs_received = 0
+        self.ping_period: Optional[float] = None  # override of the derived period (tests)
         # Called with every frame that is not a matched reply (events, id-less replies): a
         # client applies events to its local state here (§9, §12).
         self.listeners: list[Callable[[dict], None]] = []
@@ -287,6 +289,7 @@ class Connection:
         t = f["type"]
         if t == "pong":
             self._last_pong = time.monotonic()
+            self.pongs_received += 1
         rid = f.get("id") or 0
         if t in REPLY_TYPES and rid and rid in self._pending:
             _, fut = self._pending[rid]
@@ -340,7 +343,8 @@ class Connection:
     async def _heartbeat_loop(self) -> None:
         assert self.welcome is not None
         interval = (self.welcome.get("heartbeat_ms") or 25000) / 1000.0
-        period = min(interval * 0.8, interval - 0.5) if interval > 1 else interval / 2
+        # §5: at least once every heartbeat_ms; leave headroom for scheduling delays.
+        period = self.ping_period or (min(interval * 0.8, interval - 0.5) if interval > 1 else interval / 2)
         while not self.closed.is_set():
             await asyncio.sleep(period)
             try:

@@ -186,6 +186,11 @@ def offline_checks() -> None:
     # §2.2 splitting: empty lines skipped, \r\n accepted.
     frames = cp.split_frames('{"type":"a"}\r\n\n{"type":"b"}\n')
     C.eq("§2.2 split batched message", [f["type"] for f in frames], ["a", "b"])
+    # §22: retryable classification; a code this client does not know is permanent.
+    C.check("§22 rate_limited/storage_failed retryable, unknown code permanent",
+            cp.ChatError({"code": "rate_limited"}).retryable and cp.ChatError({"code": "storage_failed"}).retryable
+            and not cp.ChatError({"code": "brand_new_code"}).retryable
+            and not cp.ChatError({"code": "token_expired"}).retryable)
 
 
 async def scenario(srv: Server) -> None:
@@ -194,6 +199,11 @@ async def scenario(srv: Server) -> None:
     alice_s = cp.ClientState("alice")
     bobA_s = cp.ClientState("bob")  # bob's device A keeps its own store
     bobB_s = cp.ClientState("bob")
+
+    # §4.2: a connection that never says hello is closed with 4002 after ~10 s; checked at the end.
+    silent = cp.Connection(srv.url)
+    await silent.open()
+    silent_opened = time.monotonic()
 
     # --- §2.1/§4.2 connect, hello, welcome ----------------------------------------------------
     alice = await connect(srv, "alice", "alice-web", alice_s)
@@ -223,6 +233,14 @@ async def scenario(srv: Server) -> None:
     await alice.send_frames([{"type": "ping", "id": i} for i in ids])
     pongs = [await alice.await_reply(i, f) for i, f in zip(ids, futs)]
     C.eq("§2.2 three pings in one message get three pongs", [q.get("id") for q in pongs], ids)
+    hb = cp.Connection(srv.url)
+    hb.ping_period = 0.15  # the loop itself, at a short period
+    await hb.open()
+    await hb.hello(srv.token("carol"))
+    await asyncio.sleep(0.55)
+    C.check("§5 heartbeat loop: pings answered by pongs", hb.pongs_received >= 2 and hb.heartbeat_failures == 0,
+            hb.pongs_received)
+    await hb.close()
 
     # --- first sync ------------------------------------------------------------------------------
     r = await alice.request({"type": "sync", "channels": []})
@@ -803,6 +821,14 @@ async def scenario(srv: Server) -> None:
 
     C.eq("§5 heartbeat loop never saw an overdue pong", alice.heartbeat_failures + bobA.heartbeat_failures, 0)
     await too_far_behind(srv, run, alice, bobA)
+    try:
+        cc = await silent.wait_closed(max(0.5, 13 - (time.monotonic() - silent_opened)))
+    except asyncio.TimeoutError:
+        cc = "still open"
+    waited = time.monotonic() - silent_opened
+    C.check("§4.2 no hello within the handshake timeout (10 s) -> close 4002",
+            cc == 4002 and 8.5 <= waited <= 12.5, (cc, round(waited, 1), [f["type"] for f in await silent.drain(0.05)]))
+    await silent.close()
     await alice.close()
     await bobA.close()
     await bobB.close()
