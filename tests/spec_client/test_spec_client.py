@@ -191,6 +191,17 @@ def offline_checks() -> None:
             cp.ChatError({"code": "rate_limited"}).retryable and cp.ChatError({"code": "storage_failed"}).retryable
             and not cp.ChatError({"code": "brand_new_code"}).retryable
             and not cp.ChatError({"code": "token_expired"}).retryable)
+    # §12 receiver rules, on the client's own state: upsert by version, gap detection.
+    st = cp.ChannelState("c")
+    for v in (1, 2, 4):
+        st.note_version(v)
+    C.check("§12 cursor stops below a hole", st.cursor == 2 and st.has_gap, (st.cursor, st.seen_above))
+    st.note_version(3)
+    C.check("§12 filling the hole advances over versions applied above it", st.cursor == 4 and not st.has_gap)
+    st.upsert_message({"channel": "c", "seq": 1, "version": 5, "body": "new"})
+    C.check("§12 an older copy does not replace a newer one",
+            not st.upsert_message({"channel": "c", "seq": 1, "version": 3, "body": "old"})
+            and st.messages[1]["body"] == "new")
 
 
 async def scenario(srv: Server) -> None:
@@ -347,6 +358,31 @@ async def scenario(srv: Server) -> None:
     C.check("§25 bob's other device receives his message with its client_id",
             evB is not None and evB["message"].get("client_id") == bs["client_id"], evB)
     C.eq("§16 other device raises its read_seq from its own user's message", bobB_s.ch(team).read_seq, 6)
+
+    # --- metadata, unicode, exact limits (§3, §11) -----------------------------------------------
+    # (in the direct channel, so the group's seq arithmetic below stays simple)
+    dmc = "dm:alice:bob"
+    bobA.clear_events()
+    meta = {"attachments": [{"kind": "image", "url": "https://cdn.example.com/m/42.png"}], "n": 1}
+    body = "Grüße 👋 \"quoted\" \\ back\nslash \u2028"
+    sm = await bobB.send_message(dmc, body, metadata=meta)
+    ev = await event(bobA, is_msg("created", dmc, sm.get("seq")))
+    C.check("§3 body with non-ASCII, quotes, newline and metadata round-trip unchanged",
+            ev is not None and ev["message"].get("body") == body and ev["message"].get("metadata") == meta, ev)
+    sm2 = await bobB.send_message(dmc, "é" * 8192)
+    C.check("§11 a body of exactly 16384 UTF-8 bytes is accepted", sm2["type"] == "sent", sm2)
+    r = await bobB.send_message(dmc, "é" * 8192 + "x", raise_error=False)
+    C.eq("§11 16385 bytes (counted in UTF-8 bytes) -> body_too_large", r.get("code"), "body_too_large")
+    edm = await bobB.edit(dmc, sm["seq"], "no metadata now")
+    h = await bobA.history(dmc, before=sm["seq"] + 1, limit=1)  # after:0 would mean "not set" (§7)
+    got = (h.get("messages") or [{}])[0]
+    C.check("§7 edit without metadata leaves the message without metadata",
+            got.get("body") == "no metadata now" and "metadata" not in got and got.get("version") == edm.get("version"), got)
+    ecid = cp.new_client_id("e")
+    e1 = await bobB.edit(dmc, sm["seq"], "edited twice?", client_id=ecid)
+    e2 = await bobB.edit(dmc, sm["seq"], "edited twice?", client_id=ecid)
+    C.check("§13 edit resend -> already_applied with seq and the original version",
+            e2["type"] == "already_applied" and e2.get("seq") == sm["seq"] and e2.get("version") == e1.get("version"), e2)
 
     # --- edit -----------------------------------------------------------------------------------
     bobA.clear_events()
