@@ -857,6 +857,7 @@ async def scenario(srv: Server) -> None:
 
     C.eq("§5 heartbeat loop never saw an overdue pong", alice.heartbeat_failures + bobA.heartbeat_failures, 0)
     await too_far_behind(srv, run, alice, bobA)
+    await rate_limits(run, bobA)
     try:
         cc = await silent.wait_closed(max(0.5, 13 - (time.monotonic() - silent_opened)))
     except asyncio.TimeoutError:
@@ -876,6 +877,39 @@ async def pipelined(conn: cp.Connection, frames: list[dict]) -> list[dict]:
     futs = [conn.expect_reply(i, f["type"]) for i, f in zip(ids, frames)]
     await conn.send_frames([{**f, "id": i} for f, i in zip(frames, ids)])
     return [await conn.await_reply(i, fu, timeout=20, raise_error=False) for i, fu in zip(ids, futs)]
+
+
+async def rate_limits(run: str, bob: cp.Connection) -> None:
+    """§20: sends beyond the per-user burst get rate_limited with retry_after_ms and were not
+    applied; resending them with the same client_id after the delay fills the timeline once."""
+    ch = f"rl-{run}"
+    await bob.channel_create("group", channel=ch)
+    frames = [{"type": "send", "channel": ch, "client_id": cp.new_client_id("rl"), "body": f"n{i}"}
+              for i in range(130)]
+    replies = await pipelined(bob, frames)
+    ok = [r for r in replies if r["type"] == "sent"]
+    limited = [(f, r) for f, r in zip(frames, replies) if r.get("code") == "rate_limited"]
+    C.check("§20 a burst of 130 sends: some rate_limited with retry_after_ms, the rest sent",
+            limited and ok and len(ok) + len(limited) == 130
+            and all((r.get("retry_after_ms") or 0) > 0 for _, r in limited), (len(ok), len(limited)))
+    C.eq("§20 rate-limited sends were not applied: sent seqs are 1..k", [r["seq"] for r in ok],
+         list(range(1, len(ok) + 1)))
+    for f, r in limited:
+        for _ in range(50):
+            await asyncio.sleep((r.get("retry_after_ms") or 50) / 1000.0)
+            r = await bob.send_message(ch, f["body"], client_id=f["client_id"], raise_error=False)
+            if r.get("code") != "rate_limited":
+                break
+        if r["type"] != "sent":
+            C.check("§20 resend after retry_after_ms is applied", False, r)
+            return
+        ok.append(r)
+    C.eq("§20/§13 after resends every send has exactly one seq, 1..130 gapless",
+         sorted(r["seq"] for r in ok), list(range(1, 131)))
+    h = await bob.history(ch, limit=500)
+    C.check("§20 the timeline holds each message once",
+            [m["body"] for m in h.get("messages", [])] == [f"n{i}" for i in range(len(ok) - len(limited))]
+            + [f["body"] for f, _ in limited], len(h.get("messages", [])))
 
 
 async def too_far_behind(srv: Server, run: str, alice: cp.Connection, bob: cp.Connection) -> None:
