@@ -517,6 +517,12 @@ async def scenario(srv: Server) -> None:
             and ev.get("state") == "start", ev)
     mine = await none_within(bobA, lambda f: f["type"] == "typing", 0.3)
     C.eq("§17 typing is not echoed to the typing session", mine, [])
+    alice.clear_events()
+    await bobB.send_frames([{"type": "typing", "channel": team, "state": "start"}] * 5)
+    relayed = [f for f in await alice.drain(0.4) if f["type"] == "typing"]
+    C.check("§17/§20 five typing frames at once from one session: 1..2 relayed, the rest dropped silently",
+            1 <= len(relayed) <= 2 and not [f for f in await bobB.drain(0.05) if f["type"] == "error"],
+            len(relayed))
 
     # --- channel_update, member_role, join, members_list, leave (§19) -------------------------
     bobA.clear_events()
@@ -537,11 +543,13 @@ async def scenario(srv: Server) -> None:
     priv = f"priv-{run}"
     await alice.channel_create("group", channel=pub, public=True, name="Public")
     await alice.channel_create("group", channel=priv)
+    await alice.send_message(pub, "welcome to pub")
     for c in (alice, bobB):
         c.clear_events()
     j = await bobA.join(pub)
     C.check("§7 join -> channel{info} with role member", j["type"] == "channel"
-            and j["info"].get("channel") == pub and j["info"].get("role", "member") == "member", j)
+            and j["info"].get("channel") == pub and j["info"].get("role", "member") == "member"
+            and j["info"].get("last_seq") == 1, j)
     ev = await event(alice, lambda f: f["type"] == "member" and f["channel"] == pub and f.get("change") == "added")
     C.check("§19 members get member{added} on join", ev is not None and ev.get("user") == "bob"
             and ev.get("member_count") == 2, ev)
@@ -582,7 +590,12 @@ async def scenario(srv: Server) -> None:
 
     # members_add / members_remove of others, roles (§7, §19)
     grp = f"grp-{run}"
+    alice2 = await connect(srv, "alice", "alice-tablet")
     await alice.channel_create("group", channel=grp, members=["bob"])
+    ev = await event(alice2, lambda f: f["type"] == "channel_added" and f["info"]["channel"] == grp)
+    C.check("§7 channel_create: the creator's other session gets channel_added", ev is not None
+            and ev["info"].get("role") == "owner", ev)
+    await alice2.close()
     alice.clear_events()
     bobB.clear_events()
     ma_cid = cp.new_client_id("ma")
@@ -617,8 +630,17 @@ async def scenario(srv: Server) -> None:
     ml = await bobA.members_list_all(grp)
     C.eq("§7 members_list after changes", [(m["user"], m.get("role", "member")) for m in ml],
          [("alice", "owner"), ("bob", "moderator"), ("dave", "member")])
+    gst = cp.ClientState("bob")
+    gst.ch(grp)
+    await cp.sync_all(bobA, gst)
     await alice.channel_update(grp, name="Named")
     await alice.channel_update(grp, public=True)
+    r = await bobA.request({"type": "sync", "channels": gst.cursors()})
+    e = sync_entry(r, grp) or {}
+    C.check("§14 delta after channel_update carries info (name, public) and no messages",
+            e.get("status") == "delta" and (e.get("info") or {}).get("name") == "Named"
+            and (e.get("info") or {}).get("public") is True and not e.get("messages")
+            and e.get("version") == e.get("head_version") == gst.ch(grp).cursor + 2, e)
     r = await alice.join(grp)
     C.check("§7 channel_update tri-state: setting public left the name alone",
             r["info"].get("name") == "Named" and r["info"].get("public") is True, r)
