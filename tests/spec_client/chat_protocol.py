@@ -172,6 +172,7 @@ class Connection:
         self.close_code: Optional[int] = None
         self.close_reason: str = ""
         self.closed = asyncio.Event()
+        self.closed_at: Optional[float] = None
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[str, asyncio.Future]] = {}
         self._reader: Optional[asyncio.Task] = None
@@ -277,6 +278,7 @@ class Connection:
         except websockets.ConnectionClosed:
             pass
         finally:
+            self.closed_at = time.monotonic()
             self.close_code = self.ws.close_code
             self.close_reason = self.ws.close_reason or ""
             self.closed.set()

@@ -215,6 +215,17 @@ async def scenario(srv: Server) -> None:
     silent = cp.Connection(srv.url)
     await silent.open()
     silent_opened = time.monotonic()
+    # §4.1/§4.4: a token 25 s past exp is still inside the 30 s leeway: accepted, warned about
+    # with notice{token_expiring}, and the session is closed with 4003 when the leeway runs out.
+    now = int(time.time())
+    expiring = cp.Connection(srv.url)
+    await expiring.open()
+    ew = await expiring.hello(cp.mint_token(srv.secret, {"sub": "dora", "exp": now - 25}), heartbeat=False)
+    expiring_deadline = time.monotonic() + (now + 5 - time.time())  # exp + 30 s leeway
+    C.eq("§4.1 token past exp but within leeway is accepted", ew.get("type"), "welcome")
+    ev = await event(expiring, lambda f: f["type"] == "notice")
+    C.check("§4.4 notice{token_expiring} when the token expires within ~60 s",
+            ev is not None and ev.get("code") == "token_expiring", ev)
 
     # --- §2.1/§4.2 connect, hello, welcome ----------------------------------------------------
     alice = await connect(srv, "alice", "alice-web", alice_s)
@@ -777,6 +788,23 @@ async def scenario(srv: Server) -> None:
     r = await bobA.request({"type": "send", "channel": team, "client_id": "c-z",
                             "body": "x" * 16385}, raise_error=False)
     C.eq("§21 body over max_body_bytes -> body_too_large", r.get("code"), "body_too_large")
+    r = await bobA.request({"type": "send", "channel": team, "client_id": cp.new_client_id("u"),
+                            "body": "future", "zzz_new_field": {"a": [1]}}, raise_error=False)
+    C.eq("§3 unknown fields are ignored", r.get("type"), "sent")
+    rid = bobA.next_id()
+    fut = bobA.expect_reply(rid, "send")
+    await bobA.send_raw(f'{{"type":"send","id":{rid},"channel":"{team}","client_id":"{cp.new_client_id("n")}",'
+                        '"body":"nulls","reply_to":null,"mentions":null,"metadata":null}')
+    r = await bobA.await_reply(rid, fut, raise_error=False)
+    C.eq("§3 null optional fields mean the default", r.get("type"), "sent")
+    r = await bobA.request({"type": "members_list", "channel": team, "after": ""}, raise_error=False)
+    C.eq("§3 an optional id sent as \"\" -> out_of_range", r.get("code"), "out_of_range")
+    rid = bobA.next_id()
+    fut = bobA.expect_reply(rid, "ping")
+    from websockets.frames import OP_TEXT  # a text frame with raw non-UTF-8 bytes
+    await bobA.ws.write_frame(True, OP_TEXT, b'{"type":"ping","id":%d,"x":"\xc0\xaf"}' % rid)
+    r = await bobA.await_reply(rid, fut, raise_error=False)
+    C.eq("§21 overlong UTF-8 in a frame -> invalid_utf8 (connection survives)", r.get("code"), "invalid_utf8")
     # json.dumps cannot repeat a key, so this one is written by hand.
     rid = bobA.next_id()
     fut = bobA.expect_reply(rid, "ping")
@@ -888,6 +916,18 @@ async def scenario(srv: Server) -> None:
     C.check("§4.2 no hello within the handshake timeout (10 s) -> close 4002",
             cc == 4002 and 8.5 <= waited <= 12.5, (cc, round(waited, 1), [f["type"] for f in await silent.drain(0.05)]))
     await silent.close()
+    try:
+        cc = await expiring.wait_closed(max(0.5, 9 - (time.monotonic() - silent_opened)))
+    except asyncio.TimeoutError:
+        cc = "still open"
+    C.eq("§4.4 a session whose token expired (plus leeway) is closed with 4003", cc, 4003)
+    early = [f for f in await expiring.drain(0.05)]
+    C.check("§4.4 ...but not before exp + leeway",
+            expiring.closed.is_set() and not any(f["type"] == "error" for f in early)
+            and (expiring.closed_at or 0) >= expiring_deadline - 1.0,
+            {"closed_s_before_deadline": round(expiring_deadline - (expiring.closed_at or 0), 1),
+             "frames": early})
+    await expiring.close()
     await alice.close()
     await bobA.close()
     await bobB.close()
