@@ -1005,6 +1005,9 @@ async def too_far_behind(srv: Server, run: str, alice: cp.Connection, bob: cp.Co
             [r for r in results if r["type"] != "ok"][:3])
     for conn in extra:
         await conn.close()
+    await asyncio.sleep(0.2)
+    C.check("§2.2 under a burst of ~1000 events the server coalesced frames into batched messages",
+            bob.batched_messages > 0, (bob.batched_messages, bob.frames_received))
     head = max([r.get("version", 0) for r in results] + [s.get("version", 0) for s in sends])
     C.check("§14 the channel is more than 1000 changes past bob's cursor", head - old_cursor > 1000,
             (old_cursor, head))
