@@ -67,8 +67,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, extra_args: tuple[str, ...] = ()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.data = tempfile.mkdtemp(prefix="spec-client-")
         self.secret = secrets.token_urlsafe(24)
@@ -78,7 +79,7 @@ class Server:
 
     def start(self) -> None:
         args = [self.binary, "--listen", f"127.0.0.1:{self.port}", "--data", self.data,
-                "--secret", self.secret, "--admin-token", self.admin]
+                "--secret", self.secret, "--admin-token", self.admin] + self.extra_args
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -1027,9 +1028,31 @@ async def too_far_behind(srv: Server, run: str, alice: cp.Connection, bob: cp.Co
             [m["seq"] for m in h.get("messages", [])] == list(range(1, 11)) and not h.get("more_before"), h)
 
 
-async def main_async(srv: Server) -> None:
+async def heartbeat_scenario(srv: Server) -> None:
+    """§5 against a second server announcing heartbeat_ms 800: a client that pings as told stays
+    connected past 2.5 heartbeats, a silent one is closed with 4010."""
+    pinging = await connect(srv, "hank", "hb-1")
+    silent = await connect(srv, "hank", "hb-2", heartbeat=False)
+    C.eq("§8 welcome announces the configured heartbeat_ms", (pinging.welcome or {}).get("heartbeat_ms"), 800)
+    t0 = time.monotonic()
     try:
-        await asyncio.wait_for(scenario(srv), OVERALL_TIMEOUT_S - 10)
+        cc = await silent.wait_closed(5)
+    except asyncio.TimeoutError:
+        cc = "still open"
+    waited = (silent.closed_at or time.monotonic()) - t0
+    C.check("§5 no frame for 2.5 x heartbeat_ms -> close 4010", cc == 4010 and 1.5 <= waited <= 3.5,
+            (cc, round(waited, 2)))
+    await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - t0)))
+    C.check("§5 a client pinging every heartbeat_ms stays connected",
+            not pinging.closed.is_set() and pinging.pongs_received >= 2, (pinging.close_code, pinging.pongs_received))
+    await pinging.close()
+    await silent.close()
+
+
+async def main_async(srv: Server, srv_hb: Server) -> None:
+    try:
+        await asyncio.wait_for(asyncio.gather(scenario(srv), heartbeat_scenario(srv_hb)),
+                               OVERALL_TIMEOUT_S - 10)
     except asyncio.TimeoutError:
         C.check("scenario finished within the time limit", False, "timeout")
     except Exception as ex:
@@ -1043,6 +1066,7 @@ def main() -> int:
         return 2
     offline_checks()
     srv = Server(sys.argv[1])
+    srv_hb = Server(sys.argv[1], ("--heartbeat-ms", "800"))
 
     def on_alarm(*_):
         raise TimeoutError("overall timeout")
@@ -1051,8 +1075,9 @@ def main() -> int:
     signal.alarm(OVERALL_TIMEOUT_S)
     try:
         srv.start()
-        if C.check("server answers GET /healthz 200", srv.wait_healthy()):
-            asyncio.run(main_async(srv))
+        srv_hb.start()
+        if C.check("server answers GET /healthz 200", srv.wait_healthy() and srv_hb.wait_healthy()):
+            asyncio.run(main_async(srv, srv_hb))
         else:
             print(srv.tail_log(), file=sys.stderr)
     except TimeoutError:
@@ -1060,10 +1085,12 @@ def main() -> int:
     finally:
         signal.alarm(0)
         srv.stop()
+        srv_hb.stop()
         if C.failed:
             print("--- server log tail ---", file=sys.stderr)
             print(srv.tail_log(), file=sys.stderr)
         shutil.rmtree(srv.data, ignore_errors=True)
+        shutil.rmtree(srv_hb.data, ignore_errors=True)
     print(f"{C.passed} passed, {C.failed} failed")
     return 0 if C.failed == 0 else 1
 
