@@ -510,13 +510,13 @@ class ChannelState:
         old = self.members.get(mem["user"])
         if old is not None and old.get("version", 0) >= mem.get("version", 0):
             return False
-        if mem.get("removed"):
-            self.members.pop(mem["user"], None)
-            # keep a tombstone so an older "added" copy is not re-applied
-            self.members[mem["user"]] = {**mem, "removed": True}
-        else:
-            self.members[mem["user"]] = mem
+        # A removed member is kept as a tombstone (removed: true) so that an older "added" copy
+        # arriving late is recognised as stale; `active_members` hides it.
+        self.members[mem["user"]] = mem
         return True
+
+    def active_members(self) -> dict[str, dict]:
+        return {u: m for u, m in self.members.items() if not m.get("removed")}
 
     def note_version(self, v: int) -> None:
         """§12 gap detection: advance the cursor over contiguous versions."""
