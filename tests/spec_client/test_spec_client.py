@@ -859,6 +859,25 @@ async def scenario(srv: Server) -> None:
     C.eq("§21/§23 50 bad frames in a row -> close 4004", cc, 4004)
     await junk.close()
 
+    # §20: frames per connection, burst 400: the excess gets rate_limited (with its id and
+    # retry_after_ms) and the connection stays; 200 rejections within 10 s close it with 4008.
+    flood = await connect(srv, "carol", "flood", heartbeat=False)
+    await flood.send_raw("\n".join(cp.encode_frame({"type": "ping", "id": 1000 + i}) for i in range(500)))
+    got = await flood.drain(0.5)
+    pongs = [f for f in got if f["type"] == "pong"]
+    limited = [f for f in got if f.get("code") == "rate_limited"]
+    C.check("§20 500 frames at once: ~400 answered, the rest rate_limited with id and retry_after_ms",
+            400 <= len(pongs) < 500 and len(pongs) + len(limited) == 500
+            and all(f.get("id", 0) >= 1000 and f.get("retry_after_ms", 0) > 0 for f in limited)
+            and not flood.closed.is_set(), (len(pongs), len(limited), flood.close_code))
+    await flood.send_raw("\n".join(cp.encode_frame({"type": "ping", "id": 2000 + i}) for i in range(300)))
+    try:
+        cc = await flood.wait_closed(3)
+    except asyncio.TimeoutError:
+        cc = "still open"
+    C.eq("§20 persistent flooding (200 rejected frames within 10 s) -> close 4008", cc, 4008)
+    await flood.close()
+
     # --- unauthenticated frames and bad tokens (§4.2) -------------------------------------------
     raw = cp.Connection(srv.url)
     await raw.open()
