@@ -47,13 +47,30 @@ bool depth_within_limit(std::string_view s) noexcept {
   return true;
 }
 
+// RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into the bytes
+// ED B0..BF xx, which are not UTF-8; a lone high surrogate is already a parse
+// error, so treat both the same.
+bool has_surrogate_bytes(const rapidjson::Value& s) noexcept {
+  const char* p = s.GetString();
+  const std::size_t n = s.GetStringLength();
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (static_cast<unsigned char>(p[i]) == 0xED && static_cast<unsigned char>(p[i + 1]) >= 0xA0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Duplicate keys would make "which value counts" implementation-defined across
-// languages; reject them everywhere, metadata included.
+// languages; reject them everywhere, metadata included. Also rejects strings
+// carrying surrogate code points.
 Errc check_objects(const rapidjson::Value& v) noexcept {
+  if (v.IsString()) return has_surrogate_bytes(v) ? Errc::malformed_frame : Errc::ok;
   if (v.IsObject()) {
     if (v.MemberCount() > kMaxObjectMembers) return Errc::out_of_range;
     for (auto a = v.MemberBegin(); a != v.MemberEnd(); ++a) {
       for (auto b = a + 1; b != v.MemberEnd(); ++b) {
+        if (has_surrogate_bytes(a->name)) return Errc::malformed_frame;
         if (a->name.GetStringLength() == b->name.GetStringLength() &&
             std::memcmp(a->name.GetString(), b->name.GetString(), a->name.GetStringLength()) == 0) {
           return Errc::malformed_frame;
@@ -120,11 +137,14 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
   }
   if (!doc.IsObject()) return Error{Errc::malformed_frame, "frame must be a JSON object"};
   if (const Errc c = check_objects(doc); c != Errc::ok) {
-    return Error{c, c == Errc::malformed_frame ? "duplicate object key" : "object has too many keys"};
+    return Error{c, c == Errc::malformed_frame ? "duplicate object key or lone surrogate escape"
+                                               : "object has too many keys"};
   }
 
   const rapidjson::Value* type = detail::find_member(doc, "type");
-  if (type == nullptr) return Error{Errc::missing_field, "field 'type' is required"};
+  if (type == nullptr || type->IsNull()) {
+    return Error{Errc::missing_field, "field 'type' is required"};
+  }
   if (!type->IsString()) return Error{Errc::wrong_type, "field 'type' must be a string"};
   const std::string_view name(type->GetString(), type->GetStringLength());
   for (std::size_t i = 0; i < Reg::kNames.size(); ++i) {

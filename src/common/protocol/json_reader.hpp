@@ -152,7 +152,9 @@ class JsonReader {
   template <class T, class... C>
   void read(const char* name, const rapidjson::Value& v, std::vector<T>& out, C... c) {
     if (!v.IsArray()) return fail(Errc::wrong_type, name, "must be an array");
-    if (v.Size() > kMaxPageItems) return fail(Errc::out_of_range, name, "has too many items");
+    // Id lists in requests (users, mentions) are small; pages of objects may be larger.
+    const std::size_t max_items = std::is_same_v<T, std::string> ? kMaxListItems : kMaxPageItems;
+    if (v.Size() > max_items) return fail(Errc::out_of_range, name, "has too many items");
     out.clear();
     out.reserve(v.Size());
     for (const auto& item : v.GetArray()) {
