@@ -139,6 +139,22 @@ struct Receipt {
   friend bool operator==(const Receipt&, const Receipt&) = default;
 };
 
+/// Optional parts of a message to send.
+struct SendOptions {
+  Seq reply_to = 0;                   // parent message seq in the same channel
+  std::vector<std::string> mentions;  // user ids
+  std::string metadata;               // compact JSON object or ""
+};
+
+/// Names a message for edit/delete/react: by seq, or by the client_id of a
+/// message sent from this device (works before the server assigned a seq:
+/// the op waits for the send and then targets its seq).
+struct MessageRef {
+  std::string channel;
+  Seq seq = 0;
+  std::string client_id;
+};
+
 /// One row of a channel timeline. `key` is stable for the row's lifetime: the
 /// client_id for messages sent from this user (so a local echo keeps its key
 /// when the server confirms it), "channel:seq" for everybody else's.

@@ -65,20 +65,6 @@ struct CoreOptions {
   std::uint32_t connect_timeout_ms = 10'000;  // open + welcome must arrive within this
 };
 
-struct SendOptions {
-  Seq reply_to = 0;
-  std::vector<std::string> mentions;
-  std::string metadata;  // compact JSON object or ""
-};
-
-/// Names a message for edit/delete/react: by seq, or by the client_id of a
-/// message sent from this device (works before the server assigned a seq).
-struct MessageRef {
-  std::string channel;
-  Seq seq = 0;
-  std::string client_id;
-};
-
 class Core {
  public:
   using TokenProvider = std::function<std::string()>;
