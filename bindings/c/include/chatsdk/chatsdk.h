@@ -281,15 +281,18 @@ CHAT_API chat_status chat_client_set_token(chat_client *c, const char *jwt);
  * Progress arrives as CHAT_EVENT_CONNECTION events.
  * Thread: any. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_connect(chat_client *c);
-/** Closes the connection and stops reconnecting. Thread: any. Since: 0.1.0 */
+/** Closes the connection and stops reconnecting.
+ * Thread: any. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_disconnect(chat_client *c);
 /** Before the app is suspended: closes the connection, stops reconnects and
- * leaves no SQLite transaction or lock open. Thread: any. Since: 0.1.0 */
+ * leaves no SQLite transaction or lock open.
+ * Thread: any. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_suspend(chat_client *c);
-/** After suspension: reconnects at once (then with backoff). Thread: any. Since: 0.1.0 */
+/** After suspension: reconnects at once (then with backoff).
+ * Thread: any. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_resume(chat_client *c);
 /** Current connection state (CHAT_CONN_DISCONNECTED for a bad handle).
- * Thread: any. Since: 0.1.0 */
+ * Thread: any. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_connection_state chat_client_state(chat_client *c);
 /** The authenticated user id ("" before the first successful connect).
  * \param[out] out a new string; free with chat_free
@@ -313,10 +316,10 @@ CHAT_API chat_status chat_client_wakeup(chat_client *c);
 
 /** Starts an SDK-owned loop thread (then do not call chat_client_poll).
  * \return CHAT_OK, CHAT_E_INVALID_STATE (already running), CHAT_E_MISUSE
- * Thread: any but the loop thread. Since: 0.1.0 */
+ * Thread: any but the loop thread. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_run(chat_client *c);
 /** Stops and joins the thread of chat_client_run (no-op when not running).
- * Thread: any but that thread. Since: 0.1.0 */
+ * Thread: any but that thread. Ownership: none. Since: 0.1.0 */
 CHAT_API chat_status chat_client_stop(chat_client *c);
 
 /** Pulls the next event, in order.
@@ -396,19 +399,19 @@ CHAT_API chat_status chat_client_cancel(chat_client *c, int64_t op);
 
 /** Call on every keystroke; debounced (one "start" per 3 s, "stop" after 5 s
  * idle or on send). Nothing is sent or queued while offline.
- * Thread: any. Since: 0.1.0 */
+ * Thread: any. Ownership: channel is copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_typing(chat_client *c, const char *channel);
-/** Says "stopped typing" now. Thread: any. Since: 0.1.0 */
+/** Says "stopped typing" now. Thread: any. Ownership: channel is copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_typing_stop(chat_client *c, const char *channel);
 /** Asks for the presence of users; answers arrive as CHAT_EVENT_PRESENCE, the
  * first one per user after this call carrying `tag`.
  * \return CHAT_OK, CHAT_E_NOT_CONNECTED, CHAT_E_INVALID_ARGUMENT, CHAT_E_MISUSE
- * Thread: any. Since: 0.1.0 */
+ * Thread: any. Ownership: users are copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_query_presence(chat_client *c, const char *const *users,
                                                 size_t user_count, uint64_t tag);
 /** Asks for user profiles; the answer is one CHAT_EVENT_PROFILES carrying `tag`.
  * \return CHAT_OK, CHAT_E_NOT_CONNECTED, CHAT_E_INVALID_ARGUMENT, CHAT_E_MISUSE
- * Thread: any. Since: 0.1.0 */
+ * Thread: any. Ownership: users are copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_fetch_profiles(chat_client *c, const char *const *users,
                                                 size_t user_count, uint64_t tag);
 
@@ -416,14 +419,15 @@ CHAT_API chat_status chat_client_fetch_profiles(chat_client *c, const char *cons
 
 /** Opens a channel's timeline: a CHAT_EVENT_TIMELINE_DIFF reset (last cached
  * messages + local echoes) follows, then diffs as things change.
- * Thread: any. Since: 0.1.0 */
+ * \return CHAT_OK, CHAT_E_NOT_FOUND (channel not in the cache yet), CHAT_E_MISUSE
+ * Thread: any. Ownership: channel is copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_open_timeline(chat_client *c, const char *channel);
-/** Stops the diffs of a timeline. Thread: any. Since: 0.1.0 */
+/** Stops the diffs of a timeline. Thread: any. Ownership: channel is copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_close_timeline(chat_client *c, const char *channel);
 /** Loads an older (or newer) page of an open timeline, from the cache or the
  * server; one CHAT_EVENT_HISTORY_LOADED carrying `tag` follows (the timeline
  * diffs carry the rows).
- * Thread: any. Since: 0.1.0 */
+ * Thread: any. Ownership: channel is copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_load_older(chat_client *c, const char *channel, uint64_t tag);
 CHAT_API chat_status chat_client_load_newer(chat_client *c, const char *channel, uint64_t tag);
 
