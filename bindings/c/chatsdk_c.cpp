@@ -46,8 +46,8 @@ constexpr std::uint32_t kEventMagic = 0xC4A7E7E7U;
 constexpr std::uint32_t kListMagic = 0xC4A77157U;
 constexpr std::size_t kMaxTrackedOps = 100000;
 
-static_assert(CHATSDK_VERSION_NUMBER == CHATSDK_VERSION_MAJOR * 1000000 + CHATSDK_VERSION_MINOR * 1000 +
-                                            CHATSDK_VERSION_PATCH);
+static_assert(CHATSDK_VERSION_NUMBER == CHATSDK_VERSION_MAJOR * 1000000 +
+                                            CHATSDK_VERSION_MINOR * 1000 + CHATSDK_VERSION_PATCH);
 static_assert(static_cast<int>(Errc::misuse) == CHAT_E_MISUSE);
 static_assert(static_cast<int>(Errc::internal) == CHAT_E_INTERNAL);
 static_assert(static_cast<int>(OpState::cancelled) == CHAT_OP_CANCELLED);
@@ -104,7 +104,8 @@ namespace {
 
 std::mutex g_registry_mu;
 std::unordered_set<const chat_client*>& registry() {
-  static auto* set = new std::unordered_set<const chat_client*>();  // never destroyed: usable at exit
+  static auto* set =
+      new std::unordered_set<const chat_client*>();  // never destroyed: usable at exit
   return *set;
 }
 
@@ -114,7 +115,9 @@ bool live(const chat_client* c) {
   return registry().count(c) != 0 && c->magic == kClientMagic;
 }
 
-chat_status to_status(Errc e) { return static_cast<chat_status>(static_cast<int>(e)); }
+chat_status to_status(Errc e) {
+  return static_cast<chat_status>(static_cast<int>(e));
+}
 
 void set_err(chat_client* c, std::string msg) {
   if (c == nullptr) {
@@ -139,7 +142,9 @@ chat_status fail(chat_client* c, const Error& e) {
 template <class F>
 chat_status guarded(chat_client* c, F&& f) noexcept {
   try {
-    if (tl_in_callback) return misuse("called from inside a chatsdk callback (only chat_client_set_token is allowed)");
+    if (tl_in_callback)
+      return misuse(
+          "called from inside a chatsdk callback (only chat_client_set_token is allowed)");
     if (!live(c)) return misuse("NULL or destroyed chat_client handle");
     set_err(c, {});
     return f(*c);
@@ -160,9 +165,13 @@ chat_status guarded(chat_client* c, F&& f) noexcept {
   }
 }
 
-chat_status from_void(chat_client& c, const Result<void>& r) { return r ? CHAT_OK : fail(&c, r.error()); }
+chat_status from_void(chat_client& c, const Result<void>& r) {
+  return r ? CHAT_OK : fail(&c, r.error());
+}
 
-std::string str(const char* s) { return s ? std::string(s) : std::string(); }
+std::string str(const char* s) {
+  return s ? std::string(s) : std::string();
+}
 
 bool require(chat_client& c, const char* s, const char* what) {
   if (s != nullptr) return true;
@@ -170,7 +179,8 @@ bool require(chat_client& c, const char* s, const char* what) {
   return false;
 }
 
-bool string_array(chat_client& c, const char* const* v, std::size_t n, std::vector<std::string>& out) {
+bool string_array(chat_client& c, const char* const* v, std::size_t n,
+                  std::vector<std::string>& out) {
   if (n > 0 && v == nullptr) {
     set_err(&c, "invalid_argument: NULL array with a nonzero count");
     return false;
@@ -249,18 +259,31 @@ std::uint64_t tag_of(chat_client& c, const Event& ev) {
   }
   if (const auto* h = std::get_if<HistoryLoaded>(&ev)) return pop_tag(c.history_tags, h->channel);
   if (std::holds_alternative<ProfilesReceived>(ev)) return pop_tag(c.profile_tags);
-  if (const auto* p = std::get_if<PresenceChanged>(&ev)) return pop_tag(c.presence_tags, p->presence.user);
+  if (const auto* p = std::get_if<PresenceChanged>(&ev))
+    return pop_tag(c.presence_tags, p->presence.user);
   return 0;
 }
 
 // ---- borrowed views: the C handle types are the C++ values, reinterpreted ----
 
-const Message* M(const chat_message* m) { return reinterpret_cast<const Message*>(m); }
-const Channel* CH(const chat_channel* ch) { return reinterpret_cast<const Channel*>(ch); }
-const Op* OP(const chat_op* op) { return reinterpret_cast<const Op*>(op); }
-const chat_message* to_c(const Message& m) { return reinterpret_cast<const chat_message*>(&m); }
-const chat_channel* to_c(const Channel& ch) { return reinterpret_cast<const chat_channel*>(&ch); }
-const chat_op* to_c(const Op& op) { return reinterpret_cast<const chat_op*>(&op); }
+const Message* M(const chat_message* m) {
+  return reinterpret_cast<const Message*>(m);
+}
+const Channel* CH(const chat_channel* ch) {
+  return reinterpret_cast<const Channel*>(ch);
+}
+const Op* OP(const chat_op* op) {
+  return reinterpret_cast<const Op*>(op);
+}
+const chat_message* to_c(const Message& m) {
+  return reinterpret_cast<const chat_message*>(&m);
+}
+const chat_channel* to_c(const Channel& ch) {
+  return reinterpret_cast<const chat_channel*>(&ch);
+}
+const chat_op* to_c(const Op& op) {
+  return reinterpret_cast<const chat_op*>(&op);
+}
 
 const Event* E(const chat_event* ev) {
   if (ev == nullptr || ev->magic != kEventMagic) return nullptr;
@@ -273,7 +296,9 @@ const T* get(const chat_event* ev) {
   return e ? std::get_if<T>(e) : nullptr;
 }
 
-const chat_list* L(const chat_list* l) { return (l != nullptr && l->magic == kListMagic) ? l : nullptr; }
+const chat_list* L(const chat_list* l) {
+  return (l != nullptr && l->magic == kListMagic) ? l : nullptr;
+}
 
 template <class T>
 const T* row(const chat_list* l, std::size_t i) {
@@ -302,10 +327,13 @@ const T* diff_item(const std::vector<DiffOp<T>>* ops, std::size_t op, std::size_
   if (ops == nullptr || op >= ops->size()) return nullptr;
   const DiffOp<T>& d = (*ops)[op];
   switch (d.kind) {
-    case DiffKind::reset: return item < d.items.size() ? &d.items[item] : nullptr;
+    case DiffKind::reset:
+      return item < d.items.size() ? &d.items[item] : nullptr;
     case DiffKind::insert:
-    case DiffKind::update: return item == 0 ? &d.item : nullptr;
-    case DiffKind::remove: return nullptr;
+    case DiffKind::update:
+      return item == 0 ? &d.item : nullptr;
+    case DiffKind::remove:
+      return nullptr;
   }
   return nullptr;
 }
@@ -319,7 +347,8 @@ const TimelineItem* timeline_item(const chat_event* ev, std::size_t op, std::siz
 using JsonOut = rapidjson::Writer<rapidjson::StringBuffer>;
 
 const char* name(ConnectionState s) {
-  static const char* const k[] = {"disconnected", "connecting", "authenticating", "syncing", "live"};
+  static const char* const k[] = {"disconnected", "connecting", "authenticating", "syncing",
+                                  "live"};
   return k[static_cast<int>(s)];
 }
 const char* name(DiffKind k) {
@@ -327,12 +356,13 @@ const char* name(DiffKind k) {
   return n[static_cast<int>(k)];
 }
 const char* name(OpState s) {
-  static const char* const k[] = {"queued", "sending", "sent", "delivered", "read", "failed", "cancelled"};
+  static const char* const k[] = {"queued", "sending", "sent",     "delivered",
+                                  "read",   "failed",  "cancelled"};
   return k[static_cast<int>(s)];
 }
 const char* name(OpKind s) {
-  static const char* const k[] = {"send",           "edit",        "delete",         "react",
-                                  "unreact",        "mark_read",   "channel_create", "members_add",
+  static const char* const k[] = {"send",           "edit",       "delete",         "react",
+                                  "unreact",        "mark_read",  "channel_create", "members_add",
                                   "members_remove", "profile_set"};
   return k[static_cast<int>(s)];
 }
@@ -368,7 +398,8 @@ void kv_b(JsonOut& w, const char* k, bool v) {
 void strings(JsonOut& w, const char* k, const std::vector<std::string>& v) {
   w.Key(k);
   w.StartArray();
-  for (const auto& s : v) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  for (const auto& s : v)
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   w.EndArray();
 }
 
@@ -475,7 +506,9 @@ void json(JsonOut& w, const Member& m) {
   w.EndObject();
 }
 
-void json(JsonOut& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void json(JsonOut& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 
 template <class T>
 void json_ops(JsonOut& w, const std::vector<DiffOp<T>>& ops) {
@@ -489,7 +522,8 @@ void json_ops(JsonOut& w, const std::vector<DiffOp<T>>& ops) {
     w.Key("items");
     w.StartArray();
     if (d.kind == DiffKind::reset) {
-      for (const auto& it : d.items) json(w, it);
+      for (const auto& it : d.items)
+        json(w, it);
     } else if (d.kind != DiffKind::remove) {
       json(w, d.item);
     }
@@ -613,8 +647,12 @@ extern "C" {
 
 // ---- versions and status -------------------------------------------------------
 
-int chat_version_number(void) { return chatsdk::version_number(); }
-const char* chat_version_string(void) { return chatsdk::version_string(); }
+int chat_version_number(void) {
+  return chatsdk::version_number();
+}
+const char* chat_version_string(void) {
+  return chatsdk::version_string();
+}
 
 const char* chat_status_str(chat_status s) {
   const std::string_view n = errc_name(static_cast<Errc>(s));
@@ -622,10 +660,16 @@ const char* chat_status_str(chat_status s) {
   // errc_description returns views of string literals: NUL-terminated.
   return errc_description(static_cast<Errc>(s)).data();
 }
-const char* chat_status_name(chat_status s) { return errc_name(static_cast<Errc>(s)).data(); }
-int chat_status_retryable(chat_status s) { return errc_retryable(static_cast<Errc>(s)) ? 1 : 0; }
+const char* chat_status_name(chat_status s) {
+  return errc_name(static_cast<Errc>(s)).data();
+}
+int chat_status_retryable(chat_status s) {
+  return errc_retryable(static_cast<Errc>(s)) ? 1 : 0;
+}
 
-void chat_free(void* p) { std::free(p); }
+void chat_free(void* p) {
+  std::free(p);
+}
 
 // ---- options ---------------------------------------------------------------------
 
@@ -663,7 +707,8 @@ chat_status chat_client_create(const chat_client_options* o, chat_client** out) 
     if (o == nullptr) return misuse("NULL options");
     // Version 0.1 has one layout; a later library accepts this size too.
     if (o->struct_size != sizeof(chat_client_options))
-      return misuse("options.struct_size is not sizeof(chat_client_options): call chat_client_options_init");
+      return misuse(
+          "options.struct_size is not sizeof(chat_client_options): call chat_client_options_init");
     tl_errmsg.clear();
 
     auto c = std::make_unique<chat_client>();
@@ -754,16 +799,28 @@ chat_status chat_client_set_token(chat_client* c, const char* jwt) {
 }
 
 chat_status chat_client_connect(chat_client* c) {
-  return guarded(c, [](chat_client& cl) { cl.cpp->connect(); return CHAT_OK; });
+  return guarded(c, [](chat_client& cl) {
+    cl.cpp->connect();
+    return CHAT_OK;
+  });
 }
 chat_status chat_client_disconnect(chat_client* c) {
-  return guarded(c, [](chat_client& cl) { cl.cpp->disconnect(); return CHAT_OK; });
+  return guarded(c, [](chat_client& cl) {
+    cl.cpp->disconnect();
+    return CHAT_OK;
+  });
 }
 chat_status chat_client_suspend(chat_client* c) {
-  return guarded(c, [](chat_client& cl) { cl.cpp->prepare_suspend(); return CHAT_OK; });
+  return guarded(c, [](chat_client& cl) {
+    cl.cpp->prepare_suspend();
+    return CHAT_OK;
+  });
 }
 chat_status chat_client_resume(chat_client* c) {
-  return guarded(c, [](chat_client& cl) { cl.cpp->resume(); return CHAT_OK; });
+  return guarded(c, [](chat_client& cl) {
+    cl.cpp->resume();
+    return CHAT_OK;
+  });
 }
 
 chat_connection_state chat_client_state(chat_client* c) {
@@ -801,7 +858,10 @@ chat_status chat_client_run(chat_client* c) {
   return guarded(c, [](chat_client& cl) { return from_void(cl, cl.cpp->run()); });
 }
 chat_status chat_client_stop(chat_client* c) {
-  return guarded(c, [](chat_client& cl) { cl.cpp->stop(); return CHAT_OK; });
+  return guarded(c, [](chat_client& cl) {
+    cl.cpp->stop();
+    return CHAT_OK;
+  });
 }
 
 chat_status chat_client_next_event(chat_client* c, const chat_event** out) {
@@ -838,8 +898,8 @@ chat_status chat_client_send_text(chat_client* c, const char* channel, const cha
   });
 }
 
-chat_status chat_client_reply(chat_client* c, const char* channel, uint64_t parent_seq, const char* body,
-                              uint64_t tag, int64_t* out_op) {
+chat_status chat_client_reply(chat_client* c, const char* channel, uint64_t parent_seq,
+                              const char* body, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     if (!require(cl, channel, "channel") || !require(cl, body, "body"))
       return Error{Errc::invalid_argument, "NULL argument"};
@@ -863,8 +923,9 @@ Result<MessageRef> message_ref(const char* channel, uint64_t seq, const char* cl
 
 extern "C" {
 
-chat_status chat_client_edit(chat_client* c, const char* channel, uint64_t seq, const char* client_id,
-                             const char* body, const char* metadata, uint64_t tag, int64_t* out_op) {
+chat_status chat_client_edit(chat_client* c, const char* channel, uint64_t seq,
+                             const char* client_id, const char* body, const char* metadata,
+                             uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     auto ref = message_ref(channel, seq, client_id);
     if (!ref) return ref.error();
@@ -873,8 +934,8 @@ chat_status chat_client_edit(chat_client* c, const char* channel, uint64_t seq, 
   });
 }
 
-chat_status chat_client_delete(chat_client* c, const char* channel, uint64_t seq, const char* client_id,
-                               uint64_t tag, int64_t* out_op) {
+chat_status chat_client_delete(chat_client* c, const char* channel, uint64_t seq,
+                               const char* client_id, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     auto ref = message_ref(channel, seq, client_id);
     if (!ref) return ref.error();
@@ -882,8 +943,9 @@ chat_status chat_client_delete(chat_client* c, const char* channel, uint64_t seq
   });
 }
 
-chat_status chat_client_react(chat_client* c, const char* channel, uint64_t seq, const char* client_id,
-                              const char* emoji, int add, uint64_t tag, int64_t* out_op) {
+chat_status chat_client_react(chat_client* c, const char* channel, uint64_t seq,
+                              const char* client_id, const char* emoji, int add, uint64_t tag,
+                              int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     auto ref = message_ref(channel, seq, client_id);
     if (!ref) return ref.error();
@@ -905,20 +967,22 @@ chat_status chat_client_create_group(chat_client* c, const char* channel_id, con
                                      uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     std::vector<std::string> m;
-    if (!string_array(cl, members, member_count, m)) return Error{Errc::invalid_argument, "bad members"};
+    if (!string_array(cl, members, member_count, m))
+      return Error{Errc::invalid_argument, "bad members"};
     return cl.cpp->create_group(str(channel_id), str(name_), m, is_public != 0);
   });
 }
 
-chat_status chat_client_create_direct(chat_client* c, const char* other, uint64_t tag, int64_t* out_op) {
+chat_status chat_client_create_direct(chat_client* c, const char* other, uint64_t tag,
+                                      int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     if (other == nullptr) return Error{Errc::invalid_argument, "other_user must not be NULL"};
     return cl.cpp->create_direct(other);
   });
 }
 
-chat_status chat_client_invite(chat_client* c, const char* channel, const char* const* users, size_t n,
-                               uint64_t tag, int64_t* out_op) {
+chat_status chat_client_invite(chat_client* c, const char* channel, const char* const* users,
+                               size_t n, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     if (channel == nullptr) return Error{Errc::invalid_argument, "channel must not be NULL"};
     std::vector<std::string> u;
@@ -927,8 +991,9 @@ chat_status chat_client_invite(chat_client* c, const char* channel, const char* 
   });
 }
 
-chat_status chat_client_remove_members(chat_client* c, const char* channel, const char* const* users, size_t n,
-                                       uint64_t tag, int64_t* out_op) {
+chat_status chat_client_remove_members(chat_client* c, const char* channel,
+                                       const char* const* users, size_t n, uint64_t tag,
+                                       int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     if (channel == nullptr) return Error{Errc::invalid_argument, "channel must not be NULL"};
     std::vector<std::string> u;
@@ -944,8 +1009,8 @@ chat_status chat_client_leave(chat_client* c, const char* channel, uint64_t tag,
   });
 }
 
-chat_status chat_client_set_profile(chat_client* c, const char* display_name, const char* avatar_url,
-                                    uint64_t tag, int64_t* out_op) {
+chat_status chat_client_set_profile(chat_client* c, const char* display_name,
+                                    const char* avatar_url, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
     std::optional<std::string> n, a;
     if (display_name) n = display_name;
@@ -986,7 +1051,8 @@ chat_status chat_client_typing_stop(chat_client* c, const char* channel) {
   });
 }
 
-chat_status chat_client_query_presence(chat_client* c, const char* const* users, size_t n, uint64_t tag) {
+chat_status chat_client_query_presence(chat_client* c, const char* const* users, size_t n,
+                                       uint64_t tag) {
   return guarded(c, [&](chat_client& cl) {
     std::vector<std::string> u;
     if (!string_array(cl, users, n, u)) return CHAT_E_INVALID_ARGUMENT;
@@ -994,12 +1060,14 @@ chat_status chat_client_query_presence(chat_client* c, const char* const* users,
     auto r = cl.cpp->query_presence(u);
     if (!r) return fail(&cl, r.error());
     if (tag != 0)
-      for (const auto& user : u) cl.presence_tags[user].push_back(tag);
+      for (const auto& user : u)
+        cl.presence_tags[user].push_back(tag);
     return CHAT_OK;
   });
 }
 
-chat_status chat_client_fetch_profiles(chat_client* c, const char* const* users, size_t n, uint64_t tag) {
+chat_status chat_client_fetch_profiles(chat_client* c, const char* const* users, size_t n,
+                                       uint64_t tag) {
   return guarded(c, [&](chat_client& cl) {
     std::vector<std::string> u;
     if (!string_array(cl, users, n, u)) return CHAT_E_INVALID_ARGUMENT;
@@ -1079,7 +1147,8 @@ chat_status chat_client_channels(chat_client* c, chat_list** out) {
   });
 }
 
-chat_status chat_client_messages(chat_client* c, const char* channel, size_t newest, chat_list** out) {
+chat_status chat_client_messages(chat_client* c, const char* channel, size_t newest,
+                                 chat_list** out) {
   return query(c, out, [&](chat_client& cl, chat_list& l) {
     if (!require(cl, channel, "channel")) return CHAT_E_INVALID_ARGUMENT;
     l.rows = cl.cpp->messages(channel, newest);
@@ -1177,9 +1246,12 @@ chat_status chat_list_to_json(const chat_list* l, char** out) {
   }
   return to_json_string(out, [&](JsonOut& w) {
     w.StartArray();
-    std::visit([&](const auto& v) {
-      for (const auto& x : v) json(w, x);
-    }, l->rows);
+    std::visit(
+        [&](const auto& v) {
+          for (const auto& x : v)
+            json(w, x);
+        },
+        l->rows);
     w.EndArray();
   });
 }
@@ -1197,7 +1269,9 @@ chat_event_type_t chat_event_type(const chat_event* ev) {
   return e ? static_cast<chat_event_type_t>(e->index() + 1) : CHAT_EVENT_NONE;
 }
 
-uint64_t chat_event_tag(const chat_event* ev) { return E(ev) ? ev->tag : 0; }
+uint64_t chat_event_tag(const chat_event* ev) {
+  return E(ev) ? ev->tag : 0;
+}
 
 const char* chat_event_channel(const chat_event* ev) {
   if (const auto* t = get<TimelineDiff>(ev)) return t->channel.c_str();
@@ -1210,7 +1284,8 @@ const char* chat_event_channel(const chat_event* ev) {
 chat_status chat_event_status(const chat_event* ev) {
   if (const auto* c = get<ConnectionChanged>(ev)) return to_status(c->reason);
   if (const auto* e = get<ErrorEvent>(ev)) return to_status(e->code);
-  if (const auto* o = get<OpChanged>(ev)) return o->op.failure ? to_status(o->op.failure->code) : CHAT_OK;
+  if (const auto* o = get<OpChanged>(ev))
+    return o->op.failure ? to_status(o->op.failure->code) : CHAT_OK;
   return CHAT_OK;
 }
 
@@ -1223,7 +1298,8 @@ const char* chat_event_detail(const chat_event* ev) {
 
 chat_connection_state chat_event_connection_state(const chat_event* ev) {
   const auto* c = get<ConnectionChanged>(ev);
-  return c ? static_cast<chat_connection_state>(static_cast<int>(c->state)) : CHAT_CONN_DISCONNECTED;
+  return c ? static_cast<chat_connection_state>(static_cast<int>(c->state))
+           : CHAT_CONN_DISCONNECTED;
 }
 
 int64_t chat_event_retry_in_ms(const chat_event* ev) {
@@ -1231,7 +1307,9 @@ int64_t chat_event_retry_in_ms(const chat_event* ev) {
   return c ? c->retry_in_ms : -1;
 }
 
-size_t chat_event_diff_count(const chat_event* ev) { return diffs(ev).size(); }
+size_t chat_event_diff_count(const chat_event* ev) {
+  return diffs(ev).size();
+}
 
 chat_diff_kind chat_event_diff_kind(const chat_event* ev, size_t op) {
   DiffView v = diffs(ev);
@@ -1257,10 +1335,13 @@ size_t chat_event_diff_item_count(const chat_event* ev, size_t op) {
   if (op >= v.size()) return 0;
   DiffKind k = v.timeline ? (*v.timeline)[op].kind : (*v.channels)[op].kind;
   switch (k) {
-    case DiffKind::reset: return v.timeline ? (*v.timeline)[op].items.size() : (*v.channels)[op].items.size();
+    case DiffKind::reset:
+      return v.timeline ? (*v.timeline)[op].items.size() : (*v.channels)[op].items.size();
     case DiffKind::insert:
-    case DiffKind::update: return 1;
-    case DiffKind::remove: return 0;
+    case DiffKind::update:
+      return 1;
+    case DiffKind::remove:
+      return 0;
   }
   return 0;
 }
@@ -1304,8 +1385,10 @@ size_t chat_event_user_count(const chat_event* ev) {
 }
 
 const char* chat_event_user(const chat_event* ev, size_t i) {
-  if (const auto* t = get<TypingChanged>(ev)) return i < t->users.size() ? t->users[i].c_str() : nullptr;
-  if (const auto* p = get<ProfilesReceived>(ev)) return i < p->users.size() ? p->users[i].id.c_str() : nullptr;
+  if (const auto* t = get<TypingChanged>(ev))
+    return i < t->users.size() ? t->users[i].c_str() : nullptr;
+  if (const auto* p = get<ProfilesReceived>(ev))
+    return i < p->users.size() ? p->users[i].id.c_str() : nullptr;
   if (const auto* p = get<PresenceChanged>(ev)) return i == 0 ? p->presence.user.c_str() : nullptr;
   if (const auto* r = get<ReceiptChanged>(ev)) return i == 0 ? r->receipt.user.c_str() : nullptr;
   return nullptr;
@@ -1432,8 +1515,8 @@ CHAT_FIELD(int, chat_channel_is_public, CH, chat_channel, v->is_public ? 1 : 0, 
 CHAT_FIELD(const char*, chat_channel_created_by, CH, chat_channel, v->created_by.c_str(), nullptr)
 CHAT_FIELD(int64_t, chat_channel_created_at, CH, chat_channel, v->created_at, 0)
 CHAT_FIELD(uint32_t, chat_channel_member_count, CH, chat_channel, v->member_count, 0)
-CHAT_FIELD(chat_role, chat_channel_role, CH, chat_channel, static_cast<chat_role>(static_cast<int>(v->role)),
-           CHAT_ROLE_MEMBER)
+CHAT_FIELD(chat_role, chat_channel_role, CH, chat_channel,
+           static_cast<chat_role>(static_cast<int>(v->role)), CHAT_ROLE_MEMBER)
 CHAT_FIELD(const char*, chat_channel_metadata, CH, chat_channel, v->metadata.c_str(), nullptr)
 CHAT_FIELD(uint64_t, chat_channel_last_seq, CH, chat_channel, v->last_seq, 0)
 CHAT_FIELD(uint64_t, chat_channel_read_seq, CH, chat_channel, v->read_seq, 0)
@@ -1445,16 +1528,17 @@ CHAT_FIELD(const chat_message*, chat_channel_last_message, CH, chat_channel,
 CHAT_FIELD(int64_t, chat_channel_last_activity, CH, chat_channel, v->last_activity, 0)
 
 CHAT_FIELD(int64_t, chat_op_id, OP, chat_op, v->id, 0)
-CHAT_FIELD(chat_op_kind, chat_op_get_kind, OP, chat_op, static_cast<chat_op_kind>(static_cast<int>(v->kind)),
-           CHAT_OP_SEND)
-CHAT_FIELD(chat_op_state, chat_op_get_state, OP, chat_op, static_cast<chat_op_state>(static_cast<int>(v->state)),
-           CHAT_OP_QUEUED)
+CHAT_FIELD(chat_op_kind, chat_op_get_kind, OP, chat_op,
+           static_cast<chat_op_kind>(static_cast<int>(v->kind)), CHAT_OP_SEND)
+CHAT_FIELD(chat_op_state, chat_op_get_state, OP, chat_op,
+           static_cast<chat_op_state>(static_cast<int>(v->state)), CHAT_OP_QUEUED)
 CHAT_FIELD(const char*, chat_op_channel, OP, chat_op, v->channel.c_str(), nullptr)
 CHAT_FIELD(const char*, chat_op_client_id, OP, chat_op, v->client_id.c_str(), nullptr)
 CHAT_FIELD(uint64_t, chat_op_seq, OP, chat_op, v->seq, 0)
-CHAT_FIELD(chat_status, chat_op_failure, OP, chat_op, v->failure ? to_status(v->failure->code) : CHAT_OK,
-           CHAT_OK)
-CHAT_FIELD(int, chat_op_failure_retryable, OP, chat_op, (v->failure && v->failure->retryable) ? 1 : 0, 0)
+CHAT_FIELD(chat_status, chat_op_failure, OP, chat_op,
+           v->failure ? to_status(v->failure->code) : CHAT_OK, CHAT_OK)
+CHAT_FIELD(int, chat_op_failure_retryable, OP, chat_op,
+           (v->failure && v->failure->retryable) ? 1 : 0, 0)
 CHAT_FIELD(const char*, chat_op_failure_reason, OP, chat_op,
            v->failure ? v->failure->reason.c_str() : empty().c_str(), nullptr)
 CHAT_FIELD(int64_t, chat_op_created_at, OP, chat_op, v->created_at, 0)

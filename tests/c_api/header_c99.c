@@ -13,11 +13,11 @@ int main(void) {
   chat_client_options o;
   chat_send_options so;
   chat_status s = chat_client_options_init(&o);
-  const chat_event *ev = NULL;
-  const chat_message *m = NULL;
-  const chat_channel *ch = NULL;
-  const chat_op *op = NULL;
-  chat_list *l = NULL;
+  const chat_event* ev = NULL;
+  const chat_message* m = NULL;
+  const chat_channel* ch = NULL;
+  const chat_op* op = NULL;
+  chat_list* l = NULL;
   chat_event_type_t t = chat_event_type(ev);
   (void)chat_send_options_init(&so);
   (void)m;

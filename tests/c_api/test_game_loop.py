@@ -5,9 +5,12 @@ send its own message.
 
 Also a measurement tool for docs/benchmarks.md:
     test_game_loop.py --measure --rate 1000 --seconds 10
-prints the game loop's RESULT line (poll(0) p50/p99/max) under ~rate msgs/s."""
+prints the game loop's RESULT line (poll(0) p50/p99/max) while a raw
+WebSocket sender pushes ~rate msgs/s into its channel."""
 
 import argparse
+import asyncio
+import json
 import os
 import re
 import subprocess
@@ -60,6 +63,42 @@ class Flood:
         for c in self.clients:
             c.stop()
             c.close()
+
+
+class RawFlood:
+    """A cheaper load generator for --measure: one raw WebSocket connection
+    (python3-websockets, the protocol's hello + send frames) sending `rate`
+    msgs/s; no SDK, no outbox, so the sender is not the bottleneck."""
+
+    def __init__(self, server, channel, user, rate, seconds):
+        self.server, self.channel, self.user, self.rate, self.seconds = server, channel, user, rate, seconds
+        self.sent = 0
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self):
+        import websockets
+        async with websockets.connect(self.server.url, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "hello", "id": 1, "token": mint_token(self.server.secret, self.user),
+                                      "protocol": 1, "client": "flood/1"}))
+            while json.loads(await ws.recv()).get("type") != "welcome":
+                pass
+
+            async def drain():
+                async for _ in ws:
+                    pass
+            reader = asyncio.ensure_future(drain())
+            start = time.monotonic()
+            while time.monotonic() - start < self.seconds:
+                self.sent += 1
+                await ws.send(json.dumps({"type": "send", "id": self.sent + 1, "channel": self.channel,
+                                          "client_id": f"raw-{self.sent}", "body": f"spam {self.sent}"}))
+                delay = start + self.sent / self.rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            reader.cancel()
+
+    def close(self):
+        self.thread.join()
 
 
 def setup_channel(server, channel, members):
@@ -120,15 +159,18 @@ class GameLoopTest(unittest.TestCase):
         self.assertEqual(r["frames"], 30)
 
 
-def measure(rate, seconds, senders):
+def measure(rate, seconds, senders, raw, extra=()):
     server = Server(FAST)
     try:
         owner = setup_channel(server, "arena", ["player"] + [f"flood{i}" for i in range(senders)])
-        flood = Flood(server, "arena", senders=senders, rate=rate, seconds=seconds)
+        if raw:
+            flood = RawFlood(server, "arena", "flood0", rate=rate, seconds=seconds)
+        else:
+            flood = Flood(server, "arena", senders=senders, rate=rate, seconds=seconds)
         out = {}
 
         def game():
-            out["p"], out["r"] = run_game(server, int(seconds * 60), max_poll_ms=0)
+            out["p"], out["r"] = run_game(server, int(seconds * 60), max_poll_ms=0, extra=extra)
         g = threading.Thread(target=game)
         g.start()
         time.sleep(0.5)  # let the game go live first
@@ -150,8 +192,9 @@ if __name__ == "__main__":
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--senders", type=int, default=4)
+    ap.add_argument("--sdk-senders", action="store_true", help="send through SDK clients, not raw frames")
     args, rest = ap.parse_known_args()
     if args.measure:
-        measure(args.rate, args.seconds, args.senders)
+        measure(args.rate, args.seconds, args.senders, raw=not args.sdk_senders, extra=rest)
     else:
         unittest.main(argv=[sys.argv[0]] + rest)

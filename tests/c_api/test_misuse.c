@@ -9,17 +9,17 @@
 #include "chatsdk/chatsdk.h"
 
 static int failures = 0;
-#define CHECK(cond)                                                \
-  do {                                                             \
-    if (!(cond)) {                                                 \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                  \
-    }                                                              \
+      ++failures;                                                              \
+    }                                                                          \
   } while (0)
 
-static chat_client *make_client(void) {
+static chat_client* make_client(void) {
   chat_client_options o;
-  chat_client *c = NULL;
+  chat_client* c = NULL;
   chat_client_options_init(&o);
   o.server_url = "ws://127.0.0.1:9/ws"; /* never connected in this test */
   o.database_path = ":memory:";
@@ -32,9 +32,9 @@ static chat_client *make_client(void) {
 }
 
 static void test_null_handles(void) {
-  const chat_event *ev = (const chat_event *)1;
-  char *s = (char *)1;
-  chat_list *l = (chat_list *)1;
+  const chat_event* ev = (const chat_event*)1;
+  char* s = (char*)1;
+  chat_list* l = (chat_list*)1;
   int64_t op = 7;
   CHECK(chat_client_poll(NULL, 0) == CHAT_E_MISUSE);
   CHECK(chat_client_connect(NULL) == CHAT_E_MISUSE);
@@ -49,7 +49,7 @@ static void test_null_handles(void) {
   CHECK(l == NULL);
   CHECK(chat_client_state(NULL) == CHAT_CONN_DISCONNECTED);
   CHECK(strlen(chat_client_errmsg(NULL)) > 0); /* the detail of the last misuse */
-  chat_client_destroy(NULL);                    /* no-op */
+  chat_client_destroy(NULL);                   /* no-op */
   chat_list_destroy(NULL);
   chat_free(NULL);
   /* accessors on NULL views answer defaults */
@@ -66,7 +66,7 @@ static void test_null_handles(void) {
 
 static void test_options(void) {
   chat_client_options o;
-  chat_client *c = (chat_client *)1;
+  chat_client* c = (chat_client*)1;
   CHECK(chat_client_options_init(NULL) == CHAT_E_MISUSE);
   CHECK(chat_client_create(NULL, &c) == CHAT_E_MISUSE);
   CHECK(c == NULL);
@@ -91,9 +91,9 @@ static void test_options(void) {
 }
 
 static void test_destroyed_handle(void) {
-  chat_client *c = make_client();
-  chat_client *stale;
-  const chat_event *ev = NULL;
+  chat_client* c = make_client();
+  chat_client* stale;
+  const chat_event* ev = NULL;
   CHECK(c != NULL);
   if (!c) return;
   CHECK(chat_client_poll(c, 0) == CHAT_OK);
@@ -107,11 +107,11 @@ static void test_destroyed_handle(void) {
 }
 
 static void test_bad_arguments(void) {
-  chat_client *c = make_client();
+  chat_client* c = make_client();
   chat_send_options so;
-  const char *mentions[1] = {NULL};
+  const char* mentions[1] = {NULL};
   int64_t op = -1;
-  chat_list *l = NULL;
+  chat_list* l = NULL;
   if (!c) {
     ++failures;
     return;
@@ -140,10 +140,10 @@ static void test_bad_arguments(void) {
   chat_list_destroy(l);
   {
     /* the op's events carry the tag; the accessors of other kinds answer defaults */
-    const chat_event *ev = NULL;
+    const chat_event* ev = NULL;
     int saw_tagged_op = 0;
     while (chat_client_next_event(c, &ev) == CHAT_OK && ev) {
-      char *json = NULL;
+      char* json = NULL;
       CHECK(chat_event_to_json(ev, &json) == CHAT_OK);
       CHECK(json != NULL && json[0] == '{');
       chat_free(json);
