@@ -66,7 +66,7 @@ TEST_CASE("api: create validates options") {
   CHECK(version_number() == CHATSDK_VERSION_NUMBER);
 }
 
-TEST_CASE("api: poll(0) never blocks, connected or not") {
+TEST_CASE("api: poll(0) never blocks - connected or not") {
   ClientOptions o;
   o.server_url = "ws://127.0.0.1:9/ws";  // discard port: refused
   o.token_provider = [] { return std::string("t"); };
@@ -89,7 +89,7 @@ TEST_CASE("api: poll(0) never blocks, connected or not") {
   }, &events));
 }
 
-TEST_CASE("api: connect, sync, send over a real WebSocket; the echo is confirmed in place") {
+TEST_CASE("api: connect - sync - send over a real WebSocket - the echo is confirmed in place") {
   test::FakeServer server;
   REQUIRE(server.port() > 0);
   std::string db = temp_db("send");
@@ -117,7 +117,7 @@ TEST_CASE("api: connect, sync, send over a real WebSocket; the echo is confirmed
   CHECK(removes == 0);
 }
 
-TEST_CASE("api: server closes with token_expired -> fresh token, reconnect, live again") {
+TEST_CASE("api: server closes with token_expired -> fresh token - reconnect - live again") {
   test::FakeServer server;
   auto token_no = std::make_shared<std::atomic<int>>(1);
   auto c = Client::create(options_for(server, ":memory:", token_no));
@@ -191,7 +191,7 @@ TEST_CASE("api: run() on an SDK thread delivers events to the listener in order"
   CHECK(states == std::vector<OpState>{OpState::queued, OpState::sending, OpState::sent});
 }
 
-TEST_CASE("api: prepare_suspend stops reconnects; resume reconnects once") {
+TEST_CASE("api: prepare_suspend stops reconnects - resume reconnects once") {
   test::FakeServer server;
   auto c = Client::create(options_for(server, temp_db("suspend")));
   REQUIRE(c.ok());
