@@ -5,6 +5,7 @@
 
 #include "chatsdk/version.hpp"
 #include "common/protocol/limits.hpp"
+#include "common/util/ids.hpp"
 
 namespace chatsdk::client {
 
@@ -18,7 +19,8 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
       clock_(clock),
       tokens_(std::move(tokens)),
       rng_(opt_.seed),
-      backoff_(opt_.backoff) {
+      backoff_(BackoffPolicy{opt_.backoff.initial_ms, opt_.backoff.max_ms, opt_.backoff.factor},
+               opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
@@ -123,7 +125,7 @@ void Core::schedule_reconnect(Errc reason, const std::string& detail, bool immed
     set_state(ConnectionState::disconnected, reason, detail, -1);
     return;
   }
-  std::int64_t delay = immediate ? 0 : backoff_.next(rng_);
+  std::int64_t delay = immediate ? 0 : static_cast<std::int64_t>(backoff_.next_delay_ms());
   reconnect_at_ = now() + delay;
   set_state(ConnectionState::disconnected, reason, detail, delay);
 }
@@ -375,18 +377,6 @@ Result<void> Core::fetch_profiles(const std::vector<std::string>& users) {
   return {};
 }
 
-std::string Core::new_client_id() {
-  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  auto base36 = [](std::uint64_t v) {
-    std::string s;
-    do {
-      s.insert(s.begin(), kDigits[v % 36]);
-      v /= 36;
-    } while (v != 0);
-    return s;
-  };
-  std::uint64_t w = static_cast<std::uint64_t>(std::max<std::int64_t>(0, wall()));
-  return "c" + base36(w) + "-" + base36(rng_()) + base36(rng_() & 0xffffffffu);
-}
+std::string Core::new_client_id() { return chatsdk::new_client_id(rng_, wall()); }
 
 }  // namespace chatsdk::client

@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <variant>
@@ -31,9 +30,10 @@
 #include "chatsdk/options.hpp"
 #include "chatsdk/result.hpp"
 #include "chatsdk/types.hpp"
-#include "client/core/jitter_backoff.hpp"
 #include "client/store/store.hpp"
 #include "common/protocol/frames.hpp"
+#include "common/util/backoff.hpp"
+#include "common/util/random.hpp"
 #include "common/util/clock.hpp"
 
 namespace chatsdk::client {
@@ -232,8 +232,8 @@ class Core {
   Store& store_;
   const Clock& clock_;
   TokenProvider tokens_;
-  std::mt19937_64 rng_;
-  JitterBackoff backoff_;
+  Rng rng_;          // client ids
+  Backoff backoff_;  // reconnect delays (full jitter)
 
   // connection
   ConnectionState state_ = ConnectionState::disconnected;
