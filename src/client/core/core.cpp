@@ -22,6 +22,7 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
       backoff_(BackoffPolicy{opt_.backoff.initial_ms, opt_.backoff.max_ms, opt_.backoff.factor},
                opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
+  (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
   for (OpRow& row : store_.open_ops()) {

@@ -206,6 +206,7 @@ class Core {
   bool dispatch(OpRow& row);
   void set_op_state(OpRow& row, OpState s, std::optional<OpFailure> failure = std::nullopt);
   void op_succeeded(OpRow& row, Seq seq, Version version, TimeMs created_at);
+  void forget_old_sends();
   void op_failed(OpRow& row, Errc code, const std::string& reason, std::uint32_t retry_after);
   OpRow* find_op(OpId id);
   OpRow* find_op_by_client_id(const std::string& client_id);
@@ -221,6 +222,7 @@ class Core {
   void mark_dirty(const std::string& channel);
   void flush_views();
   std::vector<TimelineItem> build_timeline(const std::string& channel, Seq floor);
+  void overlay_pending(std::vector<TimelineItem>& items) const;
   std::vector<ChannelItem> build_channel_list();
   void emit(Event e) { events_.push_back(std::move(e)); }
   std::string new_client_id();
