@@ -148,10 +148,9 @@ void Core::refresh_token_now() {
 void Core::on_open(ConnId conn) {
   if (conn != conn_ || conn_ == 0) return;
   last_rx_ = now();
-  if (token_.empty() || token_stale_) {
-    token_ = tokens_ ? tokens_() : std::string();
-    token_stale_ = false;
-  }
+  // Ask the provider on every attempt: it knows best whether its cached token
+  // is still good (and after token_expired it must hand out a new one).
+  token_ = tokens_ ? tokens_() : std::string();
   if (token_.empty() || token_ == rejected_token_) {
     // Retrying with no token or a token the server rejected cannot succeed.
     want_connected_ = false;
@@ -179,11 +178,9 @@ void Core::on_closed(ConnId conn, std::uint16_t code, const std::string& reason)
     case static_cast<std::uint16_t>(proto::CloseCode::auth_failed):
       why = Errc::auth_failed;
       rejected_token_ = token_;
-      token_stale_ = true;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::token_expired):
       why = Errc::token_expired;
-      token_stale_ = true;
       immediate = true;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::unsupported_protocol):
@@ -315,10 +312,7 @@ void Core::handle(const proto::ErrorFrame& f) {
   Errc code = errc_from_name(f.code).value_or(Errc::internal);
   auto it = pending_.find(f.id);
   if (f.id == 0 || it == pending_.end()) {
-    if (state_ == ConnectionState::authenticating &&
-        (code == Errc::token_expired || code == Errc::auth_failed ||
-         code == Errc::token_not_yet_valid))
-      token_stale_ = true;  // the close that follows reconnects with a fresh token
+    // Auth errors are followed by a close (4001/4003) that drives the reconnect.
     emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)});
     return;
   }
@@ -335,7 +329,6 @@ void Core::handle(const proto::ErrorFrame& f) {
       drop(code, "sync failed: " + f.code, 1000);
       break;
     case Pending::Kind::auth_refresh:
-      token_stale_ = true;
       emit(ErrorEvent{code, "auth_refresh failed: " + f.code});
       break;
     default: emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)}); break;

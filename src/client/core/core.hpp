@@ -245,7 +245,6 @@ class Core {
   ConnId conn_seq_ = 0;
   std::string token_;
   std::string rejected_token_;
-  bool token_stale_ = false;  // fetch a fresh token before the next hello
   std::int64_t reconnect_at_ = -1;
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;

@@ -84,7 +84,8 @@ std::vector<TimelineItem> Core::build_timeline(const std::string& channel, Seq f
 // they target, so the UI reflects them at once (offline too). The server's
 // answer later replaces the row with the same content.
 void Core::overlay_pending(std::vector<TimelineItem>& items) const {
-  for (const auto& [id, row] : ops_) {
+  for (const auto& entry : ops_) {
+    const OpRow& row = entry.second;  // (clang 14 cannot capture structured bindings)
     OpKind k = row.op.kind;
     if (k != OpKind::edit && k != OpKind::delete_message && k != OpKind::react &&
         k != OpKind::unreact)
