@@ -131,6 +131,18 @@ void Core::schedule_reconnect(Errc reason, const std::string& detail, bool immed
   set_state(ConnectionState::disconnected, reason, detail, delay);
 }
 
+void Core::track(proto::RequestId id, Pending p) {
+  p.sent_at = now();
+  pending_[id] = std::move(p);
+}
+
+std::int64_t Core::oldest_request() const {
+  std::int64_t oldest = -1;
+  for (const auto& [id, p] : pending_)
+    if (oldest < 0 || p.sent_at < oldest) oldest = p.sent_at;
+  return oldest;
+}
+
 void Core::refresh_token_now() {
   if (!tokens_) return;
   std::string t = tokens_();
@@ -138,7 +150,7 @@ void Core::refresh_token_now() {
   token_ = std::move(t);
   if (conn_ != 0 && state_ >= ConnectionState::syncing) {
     auto id = next_id();
-    pending_[id] = Pending{Pending::Kind::auth_refresh, 0, {}, false};
+    track(id, Pending{Pending::Kind::auth_refresh, 0, {}, false});
     send(proto::AuthRefresh{id, token_});
   }
 }
@@ -231,6 +243,11 @@ void Core::tick() {
     } else if (state_ >= ConnectionState::syncing &&
                t - last_rx_ >= 2 * static_cast<std::int64_t>(heartbeat_ms_)) {
       drop(Errc::timeout, "no frame for two heartbeat intervals", 1000);
+    } else if (std::int64_t oldest = oldest_request();
+               oldest >= 0 && t - oldest >= static_cast<std::int64_t>(opt_.request_timeout_ms)) {
+      // The link carries pongs but a request went unanswered: start over
+      // (in-flight ops are resent with their client ids after the reconnect).
+      drop(Errc::timeout, "request unanswered", 1000);
     } else if (ping_at_ >= 0 && t >= ping_at_) {
       send(proto::Ping{});
       ping_at_ = t + heartbeat_ms_;
@@ -266,6 +283,8 @@ std::optional<std::int64_t> Core::next_deadline() const {
     consider(connect_deadline_);
     consider(ping_at_);
     if (state_ >= ConnectionState::syncing) consider(last_rx_ + 2 * static_cast<std::int64_t>(heartbeat_ms_));
+    if (std::int64_t oldest = oldest_request(); oldest >= 0)
+      consider(oldest + static_cast<std::int64_t>(opt_.request_timeout_ms));
   }
   consider(outbox_retry_at_);
   consider(delivered_flush_at_);
@@ -358,7 +377,7 @@ void Core::handle(const proto::Profiles& f) {
 Result<void> Core::query_presence(const std::vector<std::string>& users) {
   if (!live()) return Error{Errc::not_connected, "presence needs a live connection"};
   auto id = next_id();
-  pending_[id] = Pending{Pending::Kind::presence, 0, {}, false};
+  track(id, Pending{Pending::Kind::presence, 0, {}, false});
   send(proto::PresenceQuery{id, users});
   return {};
 }
@@ -366,7 +385,7 @@ Result<void> Core::query_presence(const std::vector<std::string>& users) {
 Result<void> Core::fetch_profiles(const std::vector<std::string>& users) {
   if (!live()) return Error{Errc::not_connected, "profiles need a live connection"};
   auto id = next_id();
-  pending_[id] = Pending{Pending::Kind::profiles, 0, {}, false};
+  track(id, Pending{Pending::Kind::profiles, 0, {}, false});
   send(proto::ProfilesGet{id, users});
   return {};
 }

@@ -63,6 +63,7 @@ struct CoreOptions {
   std::uint32_t max_auto_retries = 5;
   std::uint64_t seed = 1;
   std::uint32_t connect_timeout_ms = 10'000;  // open + welcome must arrive within this
+  std::uint32_t request_timeout_ms = 30'000;  // a reply later than this: reconnect
 };
 
 class Core {
@@ -146,6 +147,7 @@ class Core {
     OpId op = 0;
     std::string channel;
     bool older = false;
+    std::int64_t sent_at = 0;  // steady ms; an unanswered request past the timeout drops the link
   };
   struct TypingOut {
     bool active = false;
@@ -165,6 +167,8 @@ class Core {
                  std::int64_t retry_in = -1);
   void send(proto::ClientFrame f);
   proto::RequestId next_id() { return ++req_seq_; }
+  void track(proto::RequestId id, Pending p);
+  std::int64_t oldest_request() const;
   void refresh_token_now();
 
   // frames

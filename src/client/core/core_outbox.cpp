@@ -377,7 +377,7 @@ bool Core::dispatch(OpRow& row) {
       break;
     }
   }
-  pending_[id] = Pending{Pending::Kind::op, o.id, o.channel, false};
+  track(id, Pending{Pending::Kind::op, o.id, o.channel, false});
   ++row.attempts;
   set_op_state(row, OpState::sending);
   return true;

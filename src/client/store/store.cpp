@@ -62,10 +62,6 @@ std::vector<Reaction> decode_reactions(const std::string& s) {
   return out;
 }
 
-constexpr const char* kMessageCols =
-    "channel, seq, version, sender, client_id, body, created_at, edited_at, deleted, reply_to, "
-    "reply_count, reactions, mentions, metadata";
-
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int max_schema) {
