@@ -20,6 +20,7 @@
 #include "client/transport/lws_transport.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/random.hpp"
 
 namespace chatsdk {
 
@@ -174,8 +175,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
   co.history_page = options.history_page;
   co.failed_op_blocks_channel = options.failed_op_blocks_channel;
   co.max_auto_retries = options.max_auto_retries;
-  co.seed = options.random_seed != 0 ? options.random_seed : std::random_device{}() ^
-                                                                 static_cast<std::uint64_t>(impl->clock.steady_ms());
+  co.seed = options.random_seed != 0 ? options.random_seed : Rng::entropy_seed();
   impl->core = std::make_unique<Core>(co, *impl->store, impl->clock, options.token_provider);
   impl->collect_events_locked();
   return std::unique_ptr<Client>(new Client(std::move(impl)));

@@ -26,7 +26,7 @@ TEST_CASE("core: handshake goes connecting -> authenticating -> syncing -> live"
   CHECK(seen.back() == ConnectionState::live);
 }
 
-TEST_CASE("core: reconnect delays use full jitter, grow, cap, and reset when live") {
+TEST_CASE("core: reconnect delays use full jitter - grow - cap - and reset when live") {
   CoreFixture f;
   f.options.backoff = BackoffOptions{1000, 8000, 2.0};
   f.open();
@@ -186,7 +186,7 @@ TEST_CASE("core: an empty token means stay disconnected") {
   CHECK(f.events_of<ConnectionChanged>().back().reason == Errc::auth_failed);
 }
 
-TEST_CASE("core: no reconnect attempts while suspended; resume reconnects once") {
+TEST_CASE("core: no reconnect attempts while suspended - resume reconnects once") {
   CoreFixture f;
   f.go_live();
   f.clear();

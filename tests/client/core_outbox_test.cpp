@@ -29,7 +29,7 @@ std::string temp_db(const char* name) {
 }
 }  // namespace
 
-TEST_CASE("outbox: an op is in SQLite when the call returns, even offline") {
+TEST_CASE("outbox: an op is in SQLite when the call returns - even offline") {
   CoreFixture f;
   auto id = f.core->send_text("g1", "hello");
   REQUIRE(id.ok());
@@ -42,7 +42,7 @@ TEST_CASE("outbox: an op is in SQLite when the call returns, even offline") {
   CHECK(f.events_of<OpChanged>().back().op.state == OpState::queued);
 }
 
-TEST_CASE("outbox: sends of one channel go one at a time, in order") {
+TEST_CASE("outbox: sends of one channel go one at a time - in order") {
   CoreFixture f;
   auto a = f.core->send_text("g1", "A");
   auto b = f.core->send_text("g1", "B");
@@ -103,7 +103,7 @@ TEST_CASE("outbox: retry re-sends a failed op with the same client_id") {
   CHECK_FALSE(f.core->cancel(*a).ok());  // in flight: cannot cancel
 }
 
-TEST_CASE("outbox: transient errors retry automatically after retry_after, then fail retryable") {
+TEST_CASE("outbox: transient errors retry automatically after retry_after - then fail retryable") {
   CoreFixture f;
   f.options.max_auto_retries = 2;
   f.open();
@@ -161,7 +161,7 @@ TEST_CASE("outbox: in-flight ops are resent after a reconnect with the same clie
   CHECK(again[0].client_id == first.client_id);
 }
 
-TEST_CASE("outbox: an edit of an unsent message waits for its seq, then targets it") {
+TEST_CASE("outbox: an edit of an unsent message waits for its seq - then targets it") {
   CoreFixture f;
   auto a = f.core->send_text("g1", "tpyo");
   std::string cid = f.core->op(*a)->client_id;
@@ -202,7 +202,7 @@ TEST_CASE("outbox: cancelling an unsent message fails the ops that target it") {
   CHECK(od->failure->code == Errc::cancelled);
 }
 
-TEST_CASE("outbox: mark_read applies locally, coalesces, and never waits behind a failed send") {
+TEST_CASE("outbox: mark_read applies locally - coalesces - and never waits behind a failed send") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a"), msg("g1", 2, 2, "bob", "b"),
                                         msg("g1", 3, 3, "bob", "c")},
@@ -234,7 +234,7 @@ TEST_CASE("outbox: receipts move own messages to delivered and read") {
                                        OpState::delivered, OpState::read});
 }
 
-TEST_CASE("outbox: survives a crash; reopening resends with the same client_id") {
+TEST_CASE("outbox: survives a crash - reopening resends with the same client_id") {
   std::string path = temp_db("outbox_crash");
   std::string cid;
   {

@@ -21,7 +21,7 @@ proto::ChannelSync delta(const std::string& ch, std::vector<proto::Message> msgs
 }
 }  // namespace
 
-TEST_CASE("sync: joined channel is stored with its page, cursor and server counts") {
+TEST_CASE("sync: joined channel is stored with its page - cursor and server counts") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 2, "bob", "hi"), msg("g1", 2, 3, "bob", "yo")},
                                  3, 0)});
@@ -39,7 +39,7 @@ TEST_CASE("sync: joined channel is stored with its page, cursor and server count
   CHECK(s->channels[0] == proto::ChannelCursor{"g1", 3});
 }
 
-TEST_CASE("sync: applying the same delta twice is idempotent; stale versions never win") {
+TEST_CASE("sync: applying the same delta twice is idempotent - stale versions never win") {
   CoreFixture f;
   auto s = f.handshake();
   proto::SyncResult r;
@@ -118,7 +118,7 @@ TEST_CASE("sync: a live event that skips a version triggers a sync and holds the
   CHECK(f.store->message("g1", 2)->body == "b");
 }
 
-TEST_CASE("sync: live messages update unread, mentions and the preview") {
+TEST_CASE("sync: live messages update unread - mentions and the preview") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a")}, 1, 1)});
   CHECK(f.core->channel("g1")->unread == 0);

@@ -75,7 +75,7 @@ TEST_CASE("timeline: a local echo keeps its key and position when the server con
   CHECK(mirror == f.core->timeline("g1"));
 }
 
-TEST_CASE("timeline: every message appears once, in seq order, despite duplicates") {
+TEST_CASE("timeline: every message appears once - in seq order - despite duplicates") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a")}, 1)});
   REQUIRE(f.core->open_timeline("g1").ok());
@@ -98,7 +98,7 @@ TEST_CASE("timeline: every message appears once, in seq order, despite duplicate
   CHECK(f.core->op(*own)->state == OpState::sent);
 }
 
-TEST_CASE("channel list: ordered by activity, diffs keyed by channel id, readable offline") {
+TEST_CASE("channel list: ordered by activity - diffs keyed by channel id - readable offline") {
   std::string path = (std::filesystem::temp_directory_path() /
                        ("chatsdk_list_" + std::to_string(::getpid()) + ".db"))
                          .string();
@@ -135,7 +135,7 @@ TEST_CASE("channel list: ordered by activity, diffs keyed by channel id, readabl
   std::filesystem::remove(path);
 }
 
-TEST_CASE("typing: one start per 3 s, stop 5 s after the last keystroke") {
+TEST_CASE("typing: one start per 3 s - stop 5 s after the last keystroke") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {}, 1)});
   f.clear();
@@ -160,7 +160,7 @@ TEST_CASE("typing: one start per 3 s, stop 5 s after the last keystroke") {
   CHECK(t[2].state == proto::TypingState::stop);
 }
 
-TEST_CASE("typing: a send stops typing at once; nothing is sent or queued offline") {
+TEST_CASE("typing: a send stops typing at once - nothing is sent or queued offline") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {}, 1)});
   f.clear();

@@ -61,7 +61,7 @@ TEST_CASE("store: migrations from v1 keep every outbox row") {
   CHECK(ops[0].attempts == 0);  // new column defaulted
 }
 
-TEST_CASE("store: a database from a newer library is refused, not damaged") {
+TEST_CASE("store: a database from a newer library is refused - not damaged") {
   TempDb db("newer");
   {
     auto s = Store::open(db.path);
@@ -73,7 +73,7 @@ TEST_CASE("store: a database from a newer library is refused, not damaged") {
   CHECK(s.code() == Errc::invalid_state);
 }
 
-TEST_CASE("store: messages upsert only with a newer version; round-trip of every field") {
+TEST_CASE("store: messages upsert only with a newer version - round-trip of every field") {
   auto s = Store::open(":memory:");
   REQUIRE(s.ok());
   Store& st = **s;
@@ -111,7 +111,7 @@ TEST_CASE("store: gaps shrink and split as ranges are filled") {
   CHECK(st.gaps("g").empty());
 }
 
-TEST_CASE("store: eviction drops old synced history only, never outbox rows or open windows") {
+TEST_CASE("store: eviction drops old synced history only - never outbox rows or open windows") {
   TempDb db("evict");
   auto s = Store::open(db.path);
   REQUIRE(s.ok());

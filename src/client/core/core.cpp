@@ -5,6 +5,7 @@
 
 #include "chatsdk/version.hpp"
 #include "common/protocol/limits.hpp"
+#include "common/util/ids.hpp"
 
 namespace chatsdk::client {
 
@@ -18,8 +19,10 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
       clock_(clock),
       tokens_(std::move(tokens)),
       rng_(opt_.seed),
-      backoff_(opt_.backoff) {
+      backoff_(BackoffPolicy{opt_.backoff.initial_ms, opt_.backoff.max_ms, opt_.backoff.factor},
+               opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
+  (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
   for (OpRow& row : store_.open_ops()) {
@@ -123,9 +126,21 @@ void Core::schedule_reconnect(Errc reason, const std::string& detail, bool immed
     set_state(ConnectionState::disconnected, reason, detail, -1);
     return;
   }
-  std::int64_t delay = immediate ? 0 : backoff_.next(rng_);
+  std::int64_t delay = immediate ? 0 : static_cast<std::int64_t>(backoff_.next_delay_ms());
   reconnect_at_ = now() + delay;
   set_state(ConnectionState::disconnected, reason, detail, delay);
+}
+
+void Core::track(proto::RequestId id, Pending p) {
+  p.sent_at = now();
+  pending_[id] = std::move(p);
+}
+
+std::int64_t Core::oldest_request() const {
+  std::int64_t oldest = -1;
+  for (const auto& [id, p] : pending_)
+    if (oldest < 0 || p.sent_at < oldest) oldest = p.sent_at;
+  return oldest;
 }
 
 void Core::refresh_token_now() {
@@ -135,7 +150,7 @@ void Core::refresh_token_now() {
   token_ = std::move(t);
   if (conn_ != 0 && state_ >= ConnectionState::syncing) {
     auto id = next_id();
-    pending_[id] = Pending{Pending::Kind::auth_refresh, 0, {}, false};
+    track(id, Pending{Pending::Kind::auth_refresh, 0, {}, false});
     send(proto::AuthRefresh{id, token_});
   }
 }
@@ -145,10 +160,9 @@ void Core::refresh_token_now() {
 void Core::on_open(ConnId conn) {
   if (conn != conn_ || conn_ == 0) return;
   last_rx_ = now();
-  if (token_.empty() || token_stale_) {
-    token_ = tokens_ ? tokens_() : std::string();
-    token_stale_ = false;
-  }
+  // Ask the provider on every attempt: it knows best whether its cached token
+  // is still good (and after token_expired it must hand out a new one).
+  token_ = tokens_ ? tokens_() : std::string();
   if (token_.empty() || token_ == rejected_token_) {
     // Retrying with no token or a token the server rejected cannot succeed.
     want_connected_ = false;
@@ -176,11 +190,9 @@ void Core::on_closed(ConnId conn, std::uint16_t code, const std::string& reason)
     case static_cast<std::uint16_t>(proto::CloseCode::auth_failed):
       why = Errc::auth_failed;
       rejected_token_ = token_;
-      token_stale_ = true;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::token_expired):
       why = Errc::token_expired;
-      token_stale_ = true;
       immediate = true;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::unsupported_protocol):
@@ -231,6 +243,11 @@ void Core::tick() {
     } else if (state_ >= ConnectionState::syncing &&
                t - last_rx_ >= 2 * static_cast<std::int64_t>(heartbeat_ms_)) {
       drop(Errc::timeout, "no frame for two heartbeat intervals", 1000);
+    } else if (std::int64_t oldest = oldest_request();
+               oldest >= 0 && t - oldest >= static_cast<std::int64_t>(opt_.request_timeout_ms)) {
+      // The link carries pongs but a request went unanswered: start over
+      // (in-flight ops are resent with their client ids after the reconnect).
+      drop(Errc::timeout, "request unanswered", 1000);
     } else if (ping_at_ >= 0 && t >= ping_at_) {
       send(proto::Ping{});
       ping_at_ = t + heartbeat_ms_;
@@ -266,6 +283,8 @@ std::optional<std::int64_t> Core::next_deadline() const {
     consider(connect_deadline_);
     consider(ping_at_);
     if (state_ >= ConnectionState::syncing) consider(last_rx_ + 2 * static_cast<std::int64_t>(heartbeat_ms_));
+    if (std::int64_t oldest = oldest_request(); oldest >= 0)
+      consider(oldest + static_cast<std::int64_t>(opt_.request_timeout_ms));
   }
   consider(outbox_retry_at_);
   consider(delivered_flush_at_);
@@ -312,10 +331,7 @@ void Core::handle(const proto::ErrorFrame& f) {
   Errc code = errc_from_name(f.code).value_or(Errc::internal);
   auto it = pending_.find(f.id);
   if (f.id == 0 || it == pending_.end()) {
-    if (state_ == ConnectionState::authenticating &&
-        (code == Errc::token_expired || code == Errc::auth_failed ||
-         code == Errc::token_not_yet_valid))
-      token_stale_ = true;  // the close that follows reconnects with a fresh token
+    // Auth errors are followed by a close (4001/4003) that drives the reconnect.
     emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)});
     return;
   }
@@ -332,7 +348,6 @@ void Core::handle(const proto::ErrorFrame& f) {
       drop(code, "sync failed: " + f.code, 1000);
       break;
     case Pending::Kind::auth_refresh:
-      token_stale_ = true;
       emit(ErrorEvent{code, "auth_refresh failed: " + f.code});
       break;
     default: emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)}); break;
@@ -362,7 +377,7 @@ void Core::handle(const proto::Profiles& f) {
 Result<void> Core::query_presence(const std::vector<std::string>& users) {
   if (!live()) return Error{Errc::not_connected, "presence needs a live connection"};
   auto id = next_id();
-  pending_[id] = Pending{Pending::Kind::presence, 0, {}, false};
+  track(id, Pending{Pending::Kind::presence, 0, {}, false});
   send(proto::PresenceQuery{id, users});
   return {};
 }
@@ -370,23 +385,11 @@ Result<void> Core::query_presence(const std::vector<std::string>& users) {
 Result<void> Core::fetch_profiles(const std::vector<std::string>& users) {
   if (!live()) return Error{Errc::not_connected, "profiles need a live connection"};
   auto id = next_id();
-  pending_[id] = Pending{Pending::Kind::profiles, 0, {}, false};
+  track(id, Pending{Pending::Kind::profiles, 0, {}, false});
   send(proto::ProfilesGet{id, users});
   return {};
 }
 
-std::string Core::new_client_id() {
-  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  auto base36 = [](std::uint64_t v) {
-    std::string s;
-    do {
-      s.insert(s.begin(), kDigits[v % 36]);
-      v /= 36;
-    } while (v != 0);
-    return s;
-  };
-  std::uint64_t w = static_cast<std::uint64_t>(std::max<std::int64_t>(0, wall()));
-  return "c" + base36(w) + "-" + base36(rng_()) + base36(rng_() & 0xffffffffu);
-}
+std::string Core::new_client_id() { return chatsdk::new_client_id(rng_, wall()); }
 
 }  // namespace chatsdk::client

@@ -21,7 +21,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <variant>
@@ -31,9 +30,10 @@
 #include "chatsdk/options.hpp"
 #include "chatsdk/result.hpp"
 #include "chatsdk/types.hpp"
-#include "client/core/jitter_backoff.hpp"
 #include "client/store/store.hpp"
 #include "common/protocol/frames.hpp"
+#include "common/util/backoff.hpp"
+#include "common/util/random.hpp"
 #include "common/util/clock.hpp"
 
 namespace chatsdk::client {
@@ -63,6 +63,7 @@ struct CoreOptions {
   std::uint32_t max_auto_retries = 5;
   std::uint64_t seed = 1;
   std::uint32_t connect_timeout_ms = 10'000;  // open + welcome must arrive within this
+  std::uint32_t request_timeout_ms = 30'000;  // a reply later than this: reconnect
 };
 
 class Core {
@@ -146,6 +147,7 @@ class Core {
     OpId op = 0;
     std::string channel;
     bool older = false;
+    std::int64_t sent_at = 0;  // steady ms; an unanswered request past the timeout drops the link
   };
   struct TypingOut {
     bool active = false;
@@ -165,6 +167,8 @@ class Core {
                  std::int64_t retry_in = -1);
   void send(proto::ClientFrame f);
   proto::RequestId next_id() { return ++req_seq_; }
+  void track(proto::RequestId id, Pending p);
+  std::int64_t oldest_request() const;
   void refresh_token_now();
 
   // frames
@@ -206,6 +210,7 @@ class Core {
   bool dispatch(OpRow& row);
   void set_op_state(OpRow& row, OpState s, std::optional<OpFailure> failure = std::nullopt);
   void op_succeeded(OpRow& row, Seq seq, Version version, TimeMs created_at);
+  void forget_old_sends();
   void op_failed(OpRow& row, Errc code, const std::string& reason, std::uint32_t retry_after);
   OpRow* find_op(OpId id);
   OpRow* find_op_by_client_id(const std::string& client_id);
@@ -221,6 +226,7 @@ class Core {
   void mark_dirty(const std::string& channel);
   void flush_views();
   std::vector<TimelineItem> build_timeline(const std::string& channel, Seq floor);
+  void overlay_pending(std::vector<TimelineItem>& items) const;
   std::vector<ChannelItem> build_channel_list();
   void emit(Event e) { events_.push_back(std::move(e)); }
   std::string new_client_id();
@@ -232,8 +238,8 @@ class Core {
   Store& store_;
   const Clock& clock_;
   TokenProvider tokens_;
-  std::mt19937_64 rng_;
-  JitterBackoff backoff_;
+  Rng rng_;          // client ids
+  Backoff backoff_;  // reconnect delays (full jitter)
 
   // connection
   ConnectionState state_ = ConnectionState::disconnected;
@@ -243,7 +249,6 @@ class Core {
   ConnId conn_seq_ = 0;
   std::string token_;
   std::string rejected_token_;
-  bool token_stale_ = false;  // fetch a fresh token before the next hello
   std::int64_t reconnect_at_ = -1;
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;

@@ -377,7 +377,7 @@ bool Core::dispatch(OpRow& row) {
       break;
     }
   }
-  pending_[id] = Pending{Pending::Kind::op, o.id, o.channel, false};
+  track(id, Pending{Pending::Kind::op, o.id, o.channel, false});
   ++row.attempts;
   set_op_state(row, OpState::sending);
   return true;
@@ -409,8 +409,28 @@ void Core::op_succeeded(OpRow& row, Seq seq, Version version, TimeMs created_at)
   row.version = version;
   OpId id = row.op.id;
   set_op_state(row, OpState::sent);
-  if (row.op.kind != OpKind::send) ops_.erase(id);  // sent is final for non-sends
+  if (row.op.kind != OpKind::send) {
+    ops_.erase(id);  // sent is final for non-sends
+  } else {
+    forget_old_sends();
+  }
   pump_outbox();
+}
+
+// Sends stay in memory after `sent` to turn into delivered/read on receipts;
+// large channels send no receipts, so only the newest few are tracked.
+void Core::forget_old_sends() {
+  std::size_t tracked = 0;
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
+    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) ++tracked;
+  for (auto it = ops_.begin(); it != ops_.end() && tracked > Store::kTrackedSends;) {
+    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) {
+      it = ops_.erase(it);
+      --tracked;
+    } else {
+      ++it;
+    }
+  }
 }
 
 void Core::op_failed(OpRow& row, Errc code, const std::string& reason, std::uint32_t retry_after) {

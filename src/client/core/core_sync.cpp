@@ -34,7 +34,7 @@ void Core::request_sync() {
   for (const ChannelRow& row : store_.channels())
     if (row.cursor > 0) s.channels.push_back(proto::ChannelCursor{row.channel.id, row.cursor});
   sync_req_ = s.id;
-  pending_[s.id] = Pending{Pending::Kind::sync, 0, {}, false};
+  track(s.id, Pending{Pending::Kind::sync, 0, {}, false});
   send(std::move(s));
 }
 
@@ -322,7 +322,7 @@ Result<void> Core::load_older(const std::string& channel) {
   h.channel = channel;
   h.before = tv.floor;  // 0 (nothing held yet) asks for the newest page
   h.limit = static_cast<std::uint32_t>(page);
-  pending_[h.id] = Pending{Pending::Kind::history, 0, channel, true};
+  track(h.id, Pending{Pending::Kind::history, 0, channel, true});
   send(std::move(h));
   return {};
 }
@@ -335,7 +335,7 @@ Result<void> Core::load_newer(const std::string& channel) {
   h.channel = channel;
   h.after = store_.max_seq(channel);
   h.limit = opt_.history_page;
-  pending_[h.id] = Pending{Pending::Kind::history, 0, channel, false};
+  track(h.id, Pending{Pending::Kind::history, 0, channel, false});
   send(std::move(h));
   return {};
 }

@@ -54,6 +54,7 @@ std::vector<TimelineItem> Core::build_timeline(const std::string& channel, Seq f
     out.push_back(std::move(item));
   }
   // Local echoes of sends not yet confirmed, in send order, after the history.
+  // (Pending edits/deletes/reactions are overlaid below.)
   for (const auto& [id, row] : ops_) {
     if (row.op.kind != OpKind::send || row.op.channel != channel) continue;
     if (row.op.state != OpState::queued && row.op.state != OpState::sending &&
@@ -75,7 +76,51 @@ std::vector<TimelineItem> Core::build_timeline(const std::string& channel, Seq f
     m.metadata = row.metadata;
     out.push_back(std::move(item));
   }
+  overlay_pending(out);
   return out;
+}
+
+// Shows edits, deletes and reactions that are still in the outbox on the rows
+// they target, so the UI reflects them at once (offline too). The server's
+// answer later replaces the row with the same content.
+void Core::overlay_pending(std::vector<TimelineItem>& items) const {
+  for (const auto& entry : ops_) {
+    const OpRow& row = entry.second;  // (clang 14 cannot capture structured bindings)
+    OpKind k = row.op.kind;
+    if (k != OpKind::edit && k != OpKind::delete_message && k != OpKind::react &&
+        k != OpKind::unreact)
+      continue;
+    if (row.op.state != OpState::queued && row.op.state != OpState::sending) continue;
+    for (TimelineItem& item : items) {
+      Message& m = item.message;
+      if (m.channel != row.op.channel) break;
+      bool hit = (row.op.seq != 0 && m.seq == row.op.seq) ||
+                 (!row.target_client_id.empty() && m.client_id == row.target_client_id &&
+                  m.sender == me_);
+      if (!hit) continue;
+      if (k == OpKind::edit && !m.deleted) {
+        m.body = row.body;
+        m.metadata = row.metadata;
+        if (m.edited_at == 0) m.edited_at = row.op.created_at;
+      } else if (k == OpKind::delete_message) {
+        m.deleted = true;
+        m.body.clear();
+        m.metadata.clear();
+        m.reactions.clear();
+      } else if (k == OpKind::react || k == OpKind::unreact) {
+        auto r = std::find_if(m.reactions.begin(), m.reactions.end(),
+                              [&](const Reaction& x) { return x.emoji == row.emoji; });
+        if (k == OpKind::react && (r == m.reactions.end() || !r->mine)) {
+          if (r == m.reactions.end()) m.reactions.push_back(Reaction{row.emoji, 1, true});
+          else { ++r->count; r->mine = true; }
+        } else if (k == OpKind::unreact && r != m.reactions.end() && r->mine) {
+          r->mine = false;
+          if (--r->count == 0) m.reactions.erase(r);
+        }
+      }
+      break;
+    }
+  }
 }
 
 void Core::flush_views() {

@@ -62,10 +62,6 @@ std::vector<Reaction> decode_reactions(const std::string& s) {
   return out;
 }
 
-constexpr const char* kMessageCols =
-    "channel, seq, version, sender, client_id, body, created_at, edited_at, deleted, reply_to, "
-    "reply_count, reactions, mentions, metadata";
-
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, int max_schema) {
@@ -484,11 +480,23 @@ Result<void> Store::update_op(const OpRow& r) {
 
 std::vector<OpRow> Store::open_ops() {
   std::vector<OpRow> out;
+  // Unfinished ops, plus the most recent sends still waiting for receipts.
   auto s = db_.prepare("SELECT " OP_COLS
-                       " FROM outbox WHERE state IN (0, 1, 5) OR (kind = 0 AND state IN (2, 3)) "
-                       "ORDER BY id");
+                       " FROM outbox WHERE state IN (0, 1, 5) OR id IN (SELECT id FROM outbox "
+                       "WHERE kind = 0 AND state IN (2, 3) ORDER BY id DESC LIMIT ?1) ORDER BY id");
+  s.bind(1, static_cast<std::int64_t>(kTrackedSends));
   while (s.step()) out.push_back(read_op(s));
   return out;
+}
+
+std::size_t Store::prune_finished_ops(std::size_t keep) {
+  // Finished: sent, delivered, read, cancelled. Unfinished rows are never touched.
+  auto s = db_.prepare(
+      "DELETE FROM outbox WHERE state IN (2, 3, 4, 6) AND id NOT IN (SELECT id FROM outbox "
+      "WHERE state IN (2, 3, 4, 6) ORDER BY id DESC LIMIT ?1)");
+  s.bind(1, static_cast<std::int64_t>(keep));
+  if (!s.exec()) return 0;
+  return static_cast<std::size_t>(db_.changes());
 }
 
 std::optional<OpRow> Store::op(OpId id) {

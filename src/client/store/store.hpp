@@ -112,8 +112,14 @@ class Store {
   /// (outside a transaction) or when the enclosing transaction commits.
   Result<void> insert_op(OpRow& row);
   Result<void> update_op(const OpRow& row);
-  /// Ops not yet finished: queued, sending, failed, and sends in sent/delivered.
+  /// Sends in sent/delivered state whose receipts are still tracked after a restart.
+  static constexpr std::size_t kTrackedSends = 256;
+  /// Ops not yet finished (queued, sending, failed) and the newest
+  /// kTrackedSends sends in sent/delivered (they can still become read).
   std::vector<OpRow> open_ops();
+  /// Deletes finished ops (sent, delivered, read, cancelled) beyond the newest
+  /// `keep`; never an unfinished one. Returns rows deleted.
+  std::size_t prune_finished_ops(std::size_t keep);
   std::optional<OpRow> op(OpId id);
   std::uint64_t op_count();
 
