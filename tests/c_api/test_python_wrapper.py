@@ -198,6 +198,17 @@ class WrapperTest(unittest.TestCase):
         self.assertTrue(woke.wait(2))
         c.stop()
 
+    def test_wakeup_interrupts_blocking_poll(self):
+        c = self.client("walt")  # never connected: nothing else would end the wait
+        c.poll(0)
+        t0 = time.monotonic()
+        c.poll(200)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.15)  # a real wait...
+        threading.Timer(0.1, c.wakeup).start()
+        t0 = time.monotonic()
+        c.poll(10000)
+        self.assertLess(time.monotonic() - t0, 5.0)  # ...that wakeup() from another thread ends
+
     def test_asyncio_helper(self):
         alice = self.connected("amy")
         self.op_done(alice, alice.create_group("aroom", "A", []))
