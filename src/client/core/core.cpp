@@ -22,6 +22,8 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
       backoff_(BackoffPolicy{opt_.backoff.initial_ms, opt_.backoff.max_ms, opt_.backoff.factor},
                opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
+  if (std::string b = store_.meta("max_body_bytes"); !b.empty())
+    max_body_bytes_ = static_cast<std::uint32_t>(std::stoul(b));
   (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
@@ -314,6 +316,10 @@ void Core::handle(const proto::Welcome& f) {
   }
   rejected_token_.clear();
   connect_deadline_ = -1;
+  if (f.limits.max_body_bytes != 0 && f.limits.max_body_bytes != max_body_bytes_) {
+    max_body_bytes_ = f.limits.max_body_bytes;
+    store_.set_meta("max_body_bytes", std::to_string(max_body_bytes_));
+  }
   heartbeat_ms_ = opt_.heartbeat_ms != 0 ? opt_.heartbeat_ms
                   : f.heartbeat_ms != 0  ? f.heartbeat_ms
                                          : kDefaultHeartbeatMs;
