@@ -2,6 +2,7 @@
 #include "client/core/core.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "chatsdk/version.hpp"
 #include "common/protocol/limits.hpp"
@@ -23,7 +24,7 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
                opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
   if (std::string b = store_.meta("max_body_bytes"); !b.empty())
-    max_body_bytes_ = static_cast<std::uint32_t>(std::stoul(b));
+    std::from_chars(b.data(), b.data() + b.size(), max_body_bytes_);  // stays 0 if unreadable
   (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace chatsdk::client {
 namespace {
@@ -52,7 +53,7 @@ std::vector<Reaction> decode_reactions(const std::string& s) {
     std::size_t b = a == std::string::npos ? a : line.find(' ', a + 1);
     if (b != std::string::npos) {
       Reaction r;
-      r.count = static_cast<std::uint32_t>(std::stoul(line.substr(0, a)));
+      std::from_chars(line.data(), line.data() + a, r.count);  // never throws
       r.mine = line[a + 1] == '1';
       r.emoji = line.substr(b + 1);
       out.push_back(std::move(r));
