@@ -536,8 +536,14 @@ std::size_t Store::evict_oldest(std::size_t n,
   // Candidates oldest first; protected: seq >= floor of an open timeline.
   std::vector<std::pair<std::string, Seq>> victims;
   {
-    auto s = db_.prepare("SELECT channel, seq FROM messages ORDER BY created_at, seq LIMIT ?1");
+    // Never the newest kKeepPerChannel of a channel: the channel list preview
+    // and the first screen of every conversation stay readable offline.
+    auto s = db_.prepare(
+        "SELECT m.channel, m.seq FROM messages m WHERE m.seq + ?2 <= "
+        "(SELECT MAX(x.seq) FROM messages x WHERE x.channel = m.channel) "
+        "ORDER BY m.created_at, m.seq LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(n * 2 + 64));
+    s.bind(2, static_cast<std::int64_t>(kKeepPerChannel));
     while (s.step() && victims.size() < n) {
       std::string ch = s.str(0);
       Seq seq = s.u64(1);
