@@ -143,7 +143,7 @@ class Store {
 
  private:
   Result<void> migrate(int max_schema);
-  Message read_message(const Stmt& s) const;
+  Message read_message(const Stmt& s, int first_col = 0) const;
   OpRow read_op(const Stmt& s) const;
 
   Db db_;
