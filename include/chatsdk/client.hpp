@@ -84,9 +84,12 @@ class CHATSDK_API Client {
   /// Thread: any. Ownership: arguments are copied.
   Result<OpId> send_text(const std::string& channel, const std::string& body,
                          const SendOptions& options = {});
+  /// New body (and metadata) for your own message. Thread: any.
   Result<OpId> edit(const MessageRef& message, const std::string& body,
                     const std::string& metadata = {});
+  /// Tombstones a message (yours, or any as moderator/owner). Thread: any.
   Result<OpId> delete_message(const MessageRef& message);
+  /// Adds / removes your reaction. Thread: any.
   Result<OpId> react(const MessageRef& message, const std::string& emoji);
   Result<OpId> unreact(const MessageRef& message, const std::string& emoji);
   /// Moves the read cursor (seq 0 = newest); unread counts drop at once. Thread: any.
@@ -94,10 +97,15 @@ class CHATSDK_API Client {
   /// channel_id "" lets the server choose (see OpChanged for the id). Thread: any.
   Result<OpId> create_group(const std::string& channel_id, const std::string& name,
                             const std::vector<std::string>& members, bool is_public = false);
+  /// The direct channel with `other_user` (created, or the existing one). Thread: any.
   Result<OpId> create_direct(const std::string& other_user);
+  /// Adds members (owner/moderator). Thread: any.
   Result<OpId> invite(const std::string& channel, const std::vector<std::string>& users);
+  /// Removes members (owner/moderator; yourself always). Thread: any.
   Result<OpId> remove_members(const std::string& channel, const std::vector<std::string>& users);
+  /// Leaves the channel (needs the user id: after the first connect). Thread: any.
   Result<OpId> leave(const std::string& channel);
+  /// Sets the fields given (nullopt = unchanged). Thread: any.
   Result<OpId> set_profile(std::optional<std::string> display_name,
                            std::optional<std::string> avatar_url);
   /// Puts a failed op back in the queue. Thread: any.
@@ -119,9 +127,11 @@ class CHATSDK_API Client {
   /// Emits a TimelineDiff reset (last 50 cached messages + local echoes), then
   /// diffs as things change. Thread: any.
   Result<void> open_timeline(const std::string& channel);
+  /// Stops timeline diffs for the channel. Thread: any.
   void close_timeline(const std::string& channel);
   /// Older messages: from the cache, else from the server (HistoryLoaded). Thread: any.
   Result<void> load_older(const std::string& channel);
+  /// Messages newer than the newest cached one, from the server. Thread: any.
   Result<void> load_newer(const std::string& channel);
 
   // ---- queries (cache only, never network) --------------------------------------------

@@ -43,6 +43,7 @@ struct CoreFixture {
   std::unique_ptr<Core> core;
   CoreOptions options;
   std::string token = "tok.en.1";
+  std::uint32_t max_body = 16384;  // announced in welcome.limits
   int token_calls = 0;
   ConnId conn = 0;
   std::vector<proto::ClientFrame> frames;  // everything sent, in order
@@ -176,7 +177,7 @@ struct CoreFixture {
     w.server_time = clock.now_ms();
     w.heartbeat_ms = hb;
     w.limits.max_frame_bytes = 65536;
-    w.limits.max_body_bytes = 16384;
+    w.limits.max_body_bytes = max_body;
     frame(w);
     auto s = last_sent<proto::Sync>();
     REQUIRE(s.has_value());

@@ -1,8 +1,10 @@
 // Seeded hostile histories for the outbox: random disconnects, lost and
 // duplicated replies, and process crashes (drop the core, reopen the file),
 // against a tiny model server that dedupes on client_id like the real one.
-// Invariants: every send is applied exactly once, per-channel order equals
-// send() order, every op ends `sent`, the cache holds each message once.
+// Edits name messages by client_id, often before the send went out
+// (dependencies). Invariants: every op is applied exactly once, per-channel
+// order equals call order, each edit targets the seq of the message it named,
+// every op ends `sent`, the cache holds each message once.
 #include <unistd.h>
 
 #include <filesystem>
@@ -19,7 +21,9 @@ namespace {
 
 struct ModelServer {
   std::map<std::string, std::vector<std::string>> applied;  // channel -> client ids in seq order
+  std::map<std::string, std::vector<std::string>> log;      // channel -> every op applied, in order
   std::map<std::string, std::pair<std::string, Seq>> by_client_id;
+  std::map<std::string, std::string> edit_target;  // edit client id -> client id of the edited message
 
   std::vector<proto::ServerFrame> handle(const proto::ClientFrame& f) {
     std::vector<proto::ServerFrame> out;
@@ -36,10 +40,21 @@ struct ModelServer {
       } else {
         auto& list = applied[s->channel];
         list.push_back(s->client_id);
+        log[s->channel].push_back(s->client_id);
         Seq seq = list.size();
         by_client_id[s->client_id] = {s->channel, seq};
         out.emplace_back(proto::Sent{s->id, s->channel, s->client_id, seq, seq, 1'000 + static_cast<std::int64_t>(seq)});
       }
+    } else if (auto* e = std::get_if<proto::Edit>(&f)) {
+      if (by_client_id.count(e->client_id) == 0) {
+        auto& list = applied[e->channel];
+        REQUIRE(e->seq >= 1);  // dependencies resolved before sending
+        REQUIRE(e->seq <= list.size());
+        log[e->channel].push_back(e->client_id);
+        edit_target[e->client_id] = list[e->seq - 1];
+        by_client_id[e->client_id] = {e->channel, e->seq};
+      }
+      out.emplace_back(proto::Ok{e->id, e->channel, 0});
     } else if (auto* sy = std::get_if<proto::Sync>(&f)) {
       proto::SyncResult r;
       r.id = sy->id;
@@ -79,6 +94,8 @@ void run_seed(std::uint64_t seed, const std::string& path) {
   f.options.backoff = BackoffOptions{100, 2000, 2.0};
   f.open(path);
   std::map<std::string, std::vector<std::string>> expected;  // channel -> client ids, send order
+  std::map<std::string, std::vector<std::string>> expected_log;  // channel -> all ops, call order
+  std::map<std::string, std::string> expected_target;            // edit -> edited message
   const char* channels[] = {"a", "b", "c"};
   bool connected = false;
   f.core->connect();
@@ -88,6 +105,15 @@ void run_seed(std::uint64_t seed, const std::string& path) {
       auto op = f.core->send_text(ch, "m" + std::to_string(step));
       REQUIRE(op.ok());
       expected[ch].push_back(f.core->op(*op)->client_id);
+      expected_log[ch].push_back(expected[ch].back());
+      if (chance(0.3)) {  // edit one of our messages, maybe before it was sent
+        std::string target = expected[ch][rng() % expected[ch].size()];
+        auto e = f.core->edit(MessageRef{ch, 0, target}, "edited");
+        REQUIRE(e.ok());
+        std::string cid = f.core->op(*e)->client_id;
+        expected_log[ch].push_back(cid);
+        expected_target[cid] = target;
+      }
     }
     if (chance(0.03)) {  // crash between any two steps
       f.conn = 0;
@@ -163,6 +189,8 @@ void run_seed(std::uint64_t seed, const std::string& path) {
     MESSAGE("connection state " << static_cast<int>(f.core->state()));
   }
   CHECK(f.core->pending_ops().empty());
+  for (auto& [ch, ops] : expected_log) CHECK(server.log[ch] == ops);  // every op once, in order
+  CHECK(server.edit_target == expected_target);  // each edit hit the message it named
   for (auto& [ch, ids] : expected) {
     CHECK(server.applied[ch] == ids);  // exactly once, in send order
     auto msgs = f.store->messages_from(ch, 1);

@@ -172,3 +172,13 @@ TEST_CASE("outbox: finished ops are pruned on start - unfinished never") {
   CHECK(pending[0].failure->code == Errc::not_member);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("outbox: a body over the server's announced limit is refused before queueing") {
+  CoreFixture f;
+  CHECK(f.core->send_text("g1", std::string(17 * 1024, 'x')).code() == Errc::body_too_large);
+  f.max_body = 1000;
+  f.go_live();  // welcome announces max_body_bytes = 1000
+  CHECK(f.core->send_text("g1", std::string(1001, 'x')).code() == Errc::body_too_large);
+  CHECK(f.core->send_text("g1", std::string(1000, 'x')).ok());
+  CHECK(f.store->op_count() == 1);
+}

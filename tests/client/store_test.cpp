@@ -123,13 +123,17 @@ TEST_CASE("store: eviction drops old synced history only - never outbox rows or 
   op.body = std::string(2000, 'o');
   REQUIRE(st.insert_op(op).ok());
   REQUIRE(st.begin().ok());
-  for (Seq q = 1; q <= 2000; ++q) st.upsert_message(message(q % 2 ? "g1" : "g2", q, 500), false);
+  for (Seq q = 1; q <= 2000; ++q) {  // two channels, gapless seqs, interleaved in time
+    Message m = message(q % 2 ? "g1" : "g2", (q + 1) / 2, 500);
+    m.created_at = 1'000 + static_cast<std::int64_t>(q);
+    st.upsert_message(m, false);
+  }
   REQUIRE(st.commit().ok());
   std::uint64_t before = st.used_bytes();
   CHECK(before > 1'000'000);
   std::size_t total = 0;
   while (st.used_bytes() > before / 2) {
-    std::size_t n = st.evict_oldest(100, {{"g2", 1900}});
+    std::size_t n = st.evict_oldest(100, {{"g2", 900}});
     if (n == 0) break;
     total += n;
   }
@@ -137,9 +141,15 @@ TEST_CASE("store: eviction drops old synced history only - never outbox rows or 
   CHECK(st.used_bytes() <= before / 2);
   CHECK(st.op_count() == 1);
   CHECK(st.op(op.op.id)->body == op.body);
-  CHECK(st.messages_from("g2", 1900).size() == 51);  // the protected window is intact
+  CHECK(st.messages_from("g2", 900).size() == 101);  // the protected window is intact
   CHECK(st.min_seq("g1") > 1);                       // oldest went first
-  CHECK(st.max_seq("g1") == 1999);
+  CHECK(st.max_seq("g1") == 1000);
+  // evict everything evictable: the newest 50 of every channel remain
+  while (st.evict_oldest(500, {}) > 0) {
+  }
+  CHECK(st.messages_from("g1", 1).size() == Store::kKeepPerChannel);
+  CHECK(st.messages_from("g2", 1).size() == Store::kKeepPerChannel);
+  CHECK(st.max_seq("g2") == 1000);
 }
 
 TEST_CASE("store: core evicts over the cap and reports it as an event") {

@@ -2,6 +2,7 @@
 #include "client/core/core.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "chatsdk/version.hpp"
 #include "common/protocol/limits.hpp"
@@ -22,6 +23,8 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
       backoff_(BackoffPolicy{opt_.backoff.initial_ms, opt_.backoff.max_ms, opt_.backoff.factor},
                opt_.seed ^ 0x9e3779b97f4a7c15ULL) {
   me_ = store_.meta("user");
+  if (std::string b = store_.meta("max_body_bytes"); !b.empty())
+    std::from_chars(b.data(), b.data() + b.size(), max_body_bytes_);  // stays 0 if unreadable
   (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
@@ -314,6 +317,10 @@ void Core::handle(const proto::Welcome& f) {
   }
   rejected_token_.clear();
   connect_deadline_ = -1;
+  if (f.limits.max_body_bytes != 0 && f.limits.max_body_bytes != max_body_bytes_) {
+    max_body_bytes_ = f.limits.max_body_bytes;
+    store_.set_meta("max_body_bytes", std::to_string(max_body_bytes_));
+  }
   heartbeat_ms_ = opt_.heartbeat_ms != 0 ? opt_.heartbeat_ms
                   : f.heartbeat_ms != 0  ? f.heartbeat_ms
                                          : kDefaultHeartbeatMs;

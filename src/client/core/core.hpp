@@ -259,6 +259,7 @@ class Core {
   proto::RequestId sync_req_ = 0;
   bool resync_wanted_ = false;
   std::string me_;
+  std::uint32_t max_body_bytes_ = 0;  // from welcome.limits (persisted); 0 = protocol maximum
 
   // outbox (open ops in memory, by id)
   std::map<OpId, OpRow> ops_;

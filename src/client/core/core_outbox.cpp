@@ -56,7 +56,11 @@ Result<OpId> Core::send_text(const std::string& channel, const std::string& body
                              const SendOptions& opts) {
   if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
   if (body.empty()) return Error{Errc::invalid_argument, "body is empty"};
-  if (body.size() > proto::kMaxBodyBytes) return Error{Errc::body_too_large, "body too large"};
+  // Rejected up front when the server's announced limit is known: an op that
+  // can only fail permanently would hold back the channel.
+  std::size_t max_body = max_body_bytes_ != 0 ? max_body_bytes_ : proto::kMaxBodyBytes;
+  if (body.size() > max_body)
+    return Error{Errc::body_too_large, "body exceeds " + std::to_string(max_body) + " bytes"};
   OpRow row;
   row.op.kind = OpKind::send;
   row.op.channel = channel;

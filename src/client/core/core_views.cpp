@@ -176,8 +176,10 @@ std::vector<TimelineItem> Core::timeline(const std::string& channel) const {
 }
 
 std::vector<Channel> Core::channels() {
+  flush_views();  // the list the app last saw is current after this
   std::vector<Channel> out;
-  for (auto& item : build_channel_list()) out.push_back(std::move(item.channel));
+  out.reserve(channel_list_.size());
+  for (const auto& item : channel_list_) out.push_back(item.channel);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace chatsdk::client {
 namespace {
@@ -52,7 +53,7 @@ std::vector<Reaction> decode_reactions(const std::string& s) {
     std::size_t b = a == std::string::npos ? a : line.find(' ', a + 1);
     if (b != std::string::npos) {
       Reaction r;
-      r.count = static_cast<std::uint32_t>(std::stoul(line.substr(0, a)));
+      std::from_chars(line.data(), line.data() + a, r.count);  // never throws
       r.mine = line[a + 1] == '1';
       r.emoji = line.substr(b + 1);
       out.push_back(std::move(r));
@@ -122,18 +123,20 @@ static ChannelRow read_channel_row(const Stmt& s) {
   "last_seq, read_seq, delivered_seq, unread, mentions, last_activity, cursor"
 
 std::vector<ChannelRow> Store::channels() {
+  // One statement for the whole list (cold start): each channel with its
+  // newest message, found through the (channel, seq) primary key.
   std::vector<ChannelRow> out;
-  {
-    auto s = db_.prepare("SELECT " CHANNEL_COLS " FROM channels");
-    while (s.step()) out.push_back(read_channel_row(s));
-  }
-  for (auto& r : out) {
-    auto s = db_.prepare(
-        "SELECT channel, seq, version, sender, client_id, body, created_at, edited_at, deleted, "
-        "reply_to, reply_count, reactions, mentions, metadata FROM messages WHERE channel = ?1 "
-        "ORDER BY seq DESC LIMIT 1");
-    s.bind(1, r.channel.id);
-    if (s.step()) r.channel.last_message = read_message(s);
+  auto s = db_.prepare(
+      "SELECT c.id, c.kind, c.name, c.is_public, c.created_by, c.created_at, c.member_count, "
+      "c.role, c.metadata, c.last_seq, c.read_seq, c.delivered_seq, c.unread, c.mentions, "
+      "c.last_activity, c.cursor, "
+      "m.channel, m.seq, m.version, m.sender, m.client_id, m.body, m.created_at, m.edited_at, "
+      "m.deleted, m.reply_to, m.reply_count, m.reactions, m.mentions, m.metadata "
+      "FROM channels c LEFT JOIN messages m ON m.channel = c.id AND m.seq = "
+      "(SELECT MAX(x.seq) FROM messages x WHERE x.channel = c.id)");
+  while (s.step()) {
+    out.push_back(read_channel_row(s));
+    if (!s.is_null(16)) out.back().channel.last_message = read_message(s, 16);
   }
   return out;
 }
@@ -188,22 +191,22 @@ void Store::delete_channel(const std::string& id) {
 
 // ---- messages ------------------------------------------------------------------
 
-Message Store::read_message(const Stmt& s) const {
+Message Store::read_message(const Stmt& s, int c) const {
   Message m;
-  m.channel = s.str(0);
-  m.seq = s.u64(1);
-  m.version = s.u64(2);
-  m.sender = s.str(3);
-  m.client_id = s.str(4);
-  m.body = s.str(5);
-  m.created_at = s.i64(6);
-  m.edited_at = s.i64(7);
-  m.deleted = s.b(8);
-  m.reply_to = s.u64(9);
-  m.reply_count = s.u32(10);
-  m.reactions = decode_reactions(s.str(11));
-  m.mentions = split_ids(s.str(12));
-  m.metadata = s.str(13);
+  m.channel = s.str(c + 0);
+  m.seq = s.u64(c + 1);
+  m.version = s.u64(c + 2);
+  m.sender = s.str(c + 3);
+  m.client_id = s.str(c + 4);
+  m.body = s.str(c + 5);
+  m.created_at = s.i64(c + 6);
+  m.edited_at = s.i64(c + 7);
+  m.deleted = s.b(c + 8);
+  m.reply_to = s.u64(c + 9);
+  m.reply_count = s.u32(c + 10);
+  m.reactions = decode_reactions(s.str(c + 11));
+  m.mentions = split_ids(s.str(c + 12));
+  m.metadata = s.str(c + 13);
   return m;
 }
 
@@ -535,8 +538,14 @@ std::size_t Store::evict_oldest(std::size_t n,
   // Candidates oldest first; protected: seq >= floor of an open timeline.
   std::vector<std::pair<std::string, Seq>> victims;
   {
-    auto s = db_.prepare("SELECT channel, seq FROM messages ORDER BY created_at, seq LIMIT ?1");
+    // Never the newest kKeepPerChannel of a channel: the channel list preview
+    // and the first screen of every conversation stay readable offline.
+    auto s = db_.prepare(
+        "SELECT m.channel, m.seq FROM messages m WHERE m.seq + ?2 <= "
+        "(SELECT MAX(x.seq) FROM messages x WHERE x.channel = m.channel) "
+        "ORDER BY m.created_at, m.seq LIMIT ?1");
     s.bind(1, static_cast<std::int64_t>(n * 2 + 64));
+    s.bind(2, static_cast<std::int64_t>(kKeepPerChannel));
     while (s.step() && victims.size() < n) {
       std::string ch = s.str(0);
       Seq seq = s.u64(1);

@@ -125,8 +125,11 @@ class Store {
 
   // ---- cache size -------------------------------------------------------------
   std::uint64_t used_bytes();
+  /// Messages per channel that eviction never touches.
+  static constexpr std::size_t kKeepPerChannel = 50;
   /// Deletes up to `n` of the oldest messages, never any with seq >= the
-  /// channel's protected floor (open timelines). Returns rows deleted.
+  /// channel's protected floor (open timelines), never the newest
+  /// kKeepPerChannel of a channel. Returns rows deleted.
   std::size_t evict_oldest(std::size_t n,
                            const std::vector<std::pair<std::string, Seq>>& protect);
 
@@ -140,7 +143,7 @@ class Store {
 
  private:
   Result<void> migrate(int max_schema);
-  Message read_message(const Stmt& s) const;
+  Message read_message(const Stmt& s, int first_col = 0) const;
   OpRow read_op(const Stmt& s) const;
 
   Db db_;

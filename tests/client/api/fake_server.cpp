@@ -54,6 +54,7 @@ struct FakeServer::State {
       w.limits.max_frame_bytes = 65536;
       w.limits.max_body_bytes = 16384;
       reply(wsi, w);
+      reply(wsi, proto::Pong{0, 1});  // a second frame in the same message
     } else if (auto* s = std::get_if<proto::Sync>(&f)) {
       proto::SyncResult r;
       r.id = s->id;
@@ -115,12 +116,17 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
         return -1;
       }
       if (s.out.empty()) return 0;
-      std::string m = std::move(s.out.front());
-      s.out.pop_front();
+      // Like the real server: everything queued leaves in one message,
+      // frames separated by '\n' (the client must split the batch).
+      std::string m;
+      for (auto& f : s.out) {
+        if (!m.empty()) m += '\n';
+        m += f;
+      }
+      s.out.clear();
       std::vector<unsigned char> buf(LWS_PRE + m.size());
       std::memcpy(buf.data() + LWS_PRE, m.data(), m.size());
       lws_write(wsi, buf.data() + LWS_PRE, m.size(), LWS_WRITE_TEXT);
-      if (!s.out.empty()) lws_callback_on_writable(wsi);
       return 0;
     }
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
