@@ -2,7 +2,8 @@
 
 Its purpose is to prove the wire-protocol document is complete: everything here follows a
 section of docs/protocol.md (cited as "§N"), never the C++ sources. Where the document left a
-choice open, the comment says "ASSUMPTION" and the spec-gap list in the report names it.
+choice open, the comment says "ASSUMPTION"; SPEC_GAPS.md records every such gap and how the
+document now resolves it.
 
 Dependencies: the standard library and Debian's `websockets` (python3-websockets, 10.x), which
 imports only under /usr/bin/python3.

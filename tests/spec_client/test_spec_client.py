@@ -381,15 +381,25 @@ async def scenario(srv: Server) -> None:
     ev = await event(bobA, is_msg("created", dmc, sm.get("seq")))
     C.check("§3 body with non-ASCII, quotes, newline and metadata round-trip unchanged",
             ev is not None and ev["message"].get("body") == body and ev["message"].get("metadata") == meta, ev)
+    stray = await none_within(bobA, lambda f: f["type"] == "receipt" and f.get("channel") == dmc, 0.2)
+    C.eq("§16 sending moves the sender's cursors without a receipt to the sender's other sessions",
+         stray, [])
     sm2 = await bobB.send_message(dmc, "é" * 8192)
     C.check("§11 a body of exactly 16384 UTF-8 bytes is accepted", sm2["type"] == "sent", sm2)
     r = await bobB.send_message(dmc, "é" * 8192 + "x", raise_error=False)
     C.eq("§11 16385 bytes (counted in UTF-8 bytes) -> body_too_large", r.get("code"), "body_too_large")
-    edm = await bobB.edit(dmc, sm["seq"], "no metadata now")
-    h = await bobA.history(dmc, before=sm["seq"] + 1, limit=1)  # after:0 would mean "not set" (§7)
+    edm = await bobB.edit(dmc, sm["seq"], "text edited, attachments kept")
+    h = await bobA.history(dmc, after=sm["seq"] - 1, limit=1)  # after is present-or-absent (§7)
     got = (h.get("messages") or [{}])[0]
-    C.check("§7 edit without metadata leaves the message without metadata",
-            got.get("body") == "no metadata now" and "metadata" not in got and got.get("version") == edm.get("version"), got)
+    C.check("§7 edit without metadata keeps the message's metadata",
+            got.get("body") == "text edited, attachments kept" and got.get("metadata") == meta
+            and got.get("version") == edm.get("version"), got)
+    edm = await bobB.edit(dmc, sm["seq"], "no metadata now", metadata={})
+    h = await bobA.history(dmc, before=sm["seq"] + 1, limit=1)
+    got = (h.get("messages") or [{}])[0]
+    C.check("§7/§3 edit with metadata {} clears it (absent or {} on the wire)",
+            got.get("body") == "no metadata now" and not got.get("metadata")
+            and got.get("version") == edm.get("version"), got)
     ecid = cp.new_client_id("e")
     e1 = await bobB.edit(dmc, sm["seq"], "edited twice?", client_id=ecid)
     e2 = await bobB.edit(dmc, sm["seq"], "edited twice?", client_id=ecid)
@@ -529,6 +539,13 @@ async def scenario(srv: Server) -> None:
             and ev.get("state") == "start", ev)
     mine = await none_within(bobA, lambda f: f["type"] == "typing", 0.3)
     C.eq("§17 typing is not echoed to the typing session", mine, [])
+    mine = [f for f in await bobB.drain(0.05) if f["type"] == "typing"]
+    C.eq("§17 typing does not reach the typing user's other sessions", mine, [])
+    bobA.clear_events()
+    await bobA.typing(f"nope-{run}", "start")
+    ev = await event(bobA, lambda f: f["type"] == "error")
+    C.check("§7/§17 typing in a missing channel -> error not_found (no id)",
+            ev is not None and ev.get("code") == "not_found" and not ev.get("id"), ev)
     alice.clear_events()
     await bobB.send_frames([{"type": "typing", "channel": team, "state": "start"}] * 5)
     relayed = [f for f in await alice.drain(0.4) if f["type"] == "typing"]
@@ -587,9 +604,13 @@ async def scenario(srv: Server) -> None:
     await expect_error("§19 send to a missing channel -> not_found",
                        bobA.send_message(f"nope-{run}", "x"), "not_found")
     listed = [c for c in bobA_s.cursors() if c["channel"] != "dm:alice:bob"]
-    r = await bobA.request({"type": "sync", "channels": [{"channel": pub, "version": 1}] + listed})
+    r = await bobA.request({"type": "sync", "channels": [{"channel": pub, "version": 1},
+                                                         {"channel": f"never-{run}", "version": 3}] + listed})
     e = sync_entry(r, pub) or {}
     C.eq("§14 listed channel the user left -> removed", e.get("status"), "removed")
+    e = sync_entry(r, f"never-{run}") or {}
+    C.check("§14 listed channel that never existed -> removed without version",
+            e.get("status") == "removed" and not e.get("version"), e)
     e = sync_entry(r, "dm:alice:bob") or {}
     C.eq("§14 unlisted channel -> joined", e.get("status"), "joined")
     try:
@@ -759,11 +780,14 @@ async def scenario(srv: Server) -> None:
     C.eq("§15 paging forwards from after:1 reaches the newest", fwd, list(range(2, 11)))
     await expect_error("§22 history with both before and after -> invalid_argument",
                        bobA.history(team, before=5, after=2), "invalid_argument")
-    # §7 says limit "≤ 500" (so 501 is out_of_range per §21) but §15 says it "is capped at
-    # limits.history_max": the document allows both; accept either, but nothing else.
+    # §7/§15: a limit above limits.history_max is capped, never an error.
     r = await bobA.history(team, limit=501, raise_error=False)
-    C.check("§7/§15 history limit 501 -> out_of_range or a capped page",
-            r.get("code") == "out_of_range" or (r["type"] == "history_page" and len(r.get("messages", [])) <= 500), r)
+    C.check("§7/§15 history limit 501 -> a capped page (not an error)",
+            r["type"] == "history_page" and 0 < len(r.get("messages", [])) <= 500, r)
+    r = await bobA.history(team, after=0, limit=2)
+    C.check("§15 after:0 pages forward from the first message",
+            [m["seq"] for m in r.get("messages", [])] == [1, 2] and r.get("more_after") is True
+            and not r.get("more_before"), r)
 
     # --- bad input on an authenticated connection (§21) ----------------------------------------
     bobA.clear_events()
@@ -806,13 +830,20 @@ async def scenario(srv: Server) -> None:
     await bobA.ws.write_frame(True, OP_TEXT, b'{"type":"ping","id":%d,"x":"\xc0\xaf"}' % rid)
     r = await bobA.await_reply(rid, fut, raise_error=False)
     C.eq("§21 overlong UTF-8 in a frame -> invalid_utf8 (connection survives)", r.get("code"), "invalid_utf8")
-    # §4.2 forbids a second hello without saying what the server answers; whatever it is, §22
-    # says codes marked "local" never appear on the wire, and §21 says the connection survives.
-    r = await bobA.request({"type": "hello", "token": srv.token("bob"), "protocol": 1}, raise_error=False)
-    LOCAL = {"timeout", "cancelled", "slow_consumer", "misuse", "not_connected", "storage_full",
-             "invalid_state", "io_error"}
-    C.check("§4.2/§22 a second hello gets an error with a wire (non-local) code",
-            r.get("type") == "error" and r.get("code") not in LOCAL, r)
+    # §4.2/§22: a second hello gets invalid_state (a wire code too), the session carries on.
+    r = await bobA.request({"type": "hello", "token": srv.token("alice"), "protocol": 1}, raise_error=False)
+    C.check("§4.2/§22 a second hello -> error invalid_state with its id",
+            r.get("type") == "error" and r.get("code") == "invalid_state" and r.get("id"), r)
+    p = await bobA.ping()
+    C.check("§4.2 ...and the connection stays open, still bob's session",
+            p["type"] == "pong" and bobA.close_code is None
+            and (await bobA.history(team, limit=1))["type"] == "history_page", p)
+    bobA.clear_events()
+    await bobA.send_raw(b"\x00binary")
+    ev = await event(bobA, lambda f: f["type"] == "error")
+    C.check("§2.1/§21 a binary message -> malformed_frame without id, connection open",
+            ev is not None and ev.get("code") == "malformed_frame" and not ev.get("id")
+            and bobA.close_code is None, ev)
     # json.dumps cannot repeat a key, so this one is written by hand.
     rid = bobA.next_id()
     fut = bobA.expect_reply(rid, "ping")
@@ -884,6 +915,9 @@ async def scenario(srv: Server) -> None:
     r = await raw.request({"type": "ping"}, raise_error=False)
     C.check("§4.2 frame before hello -> unauthenticated with its id",
             r.get("type") == "error" and r.get("code") == "unauthenticated" and r.get("id") == 1, r)
+    r = await raw.request({"type": "frobnicate"}, raise_error=False)
+    C.eq("§4.2/§21 undecodable frame before hello -> its decoding error, not unauthenticated",
+         r.get("code"), "unknown_type")
     w = await raw.hello(srv.token("carol"), heartbeat=False)
     C.check("§4.2 connection stays open after unauthenticated; hello then works",
             w.get("type") == "welcome" and w.get("user") == "carol", w)
