@@ -1,14 +1,10 @@
 #include "common/protocol/string_rules.hpp"
 
 #include "common/protocol/limits.hpp"
+#include "common/util/ids.hpp"
 
 namespace chatsdk::proto {
 namespace {
-
-bool is_id_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == ':' || c == '@' || c == '-';
-}
 
 bool is_token_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -37,18 +33,10 @@ bool has_space_or_control(std::string_view s) noexcept {
 
 }  // namespace
 
-bool is_valid_id(std::string_view s) noexcept {
-  if (s.empty() || s.size() > kMaxIdBytes) return false;
-  for (char c : s) {
-    if (!is_id_char(c)) return false;
-  }
-  return true;
-}
-
 Errc check_string(std::string_view s, Str rule) noexcept {
   switch (rule) {
     case Str::id:
-      return is_valid_id(s) ? Errc::ok : Errc::out_of_range;
+      return chatsdk::is_valid_id(s) ? Errc::ok : Errc::out_of_range;
     case Str::body:
       if (s.size() > kMaxBodyBytes) return Errc::body_too_large;
       return s.find('\0') == std::string_view::npos ? Errc::ok : Errc::out_of_range;

@@ -15,7 +15,4 @@ Errc check_string(std::string_view s, Str rule) noexcept;
 /// Human description of a rule, for error messages ("must be 1..128 chars of ...").
 std::string_view string_rule_message(Str rule) noexcept;
 
-/// Protocol id charset: 1..kMaxIdBytes of [A-Za-z0-9_.:@-].
-bool is_valid_id(std::string_view s) noexcept;
-
 }  // namespace chatsdk::proto
