@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "clock.hpp"
+#include "fast_scan.hpp"
 #include "token.hpp"
 
 namespace chatsdk::bench {
@@ -59,6 +60,7 @@ Bench::Bench(const Options& opts, ReportContext ctx)
   connect_timeout_ms = opts.num("connect-timeout-ms", 20000);
   body.assign(static_cast<std::size_t>(opts.num("body-bytes", 64)), 'x');
   source_spread = static_cast<std::uint32_t>(opts.num("conns-per-source", 25000));
+  fast_scan = !opts.has("no-fast-scan");
   loop_.on_tick = [this] { tick(); };
 }
 
@@ -316,8 +318,38 @@ void Bench::on_message(Conn& conn, char* data, std::size_t len) {
   }
 }
 
+void Bench::on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at, double sent_at,
+                        double now) {
+  if (sender == c.user) {
+    ++tr_.echoes;  // not a delivery (WORKLOAD.md: echoes to the sender are ignored)
+    return;
+  }
+  ++tr_.deliv;
+  if (!c.seen.add(seq)) ++tr_.dup_deliv;
+  if (now >= tr_.w_start && now < tr_.w_end) ++tr_.deliv_win;
+  if (!has_sent_at || !(sent_at >= tr_.w_start && sent_at < tr_.w_end)) return;
+  const double l = now - sent_at;
+  tr_.lat.record(l);
+  if (tr_.per_msg && !c.rooms.empty() && seq < (1u << 26)) {
+    Room& room = rooms_[c.rooms[0]];
+    if (seq >= room.per_msg.size()) room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
+    PerMsg& pm = room.per_msg[seq];
+    ++pm.cnt;
+    pm.in_window = true;
+    if (static_cast<float>(l) > pm.max_ms) pm.max_ms = static_cast<float>(l);
+  }
+}
+
 void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
   if (c.capture) c.frames.emplace_back(frame, len);
+  if (fast_scan) {
+    MessageFields mf;
+    if (scan_message_event(std::string_view(frame, len), mf)) {
+      ++fast_frames;
+      if (mf.created) on_delivery(c, mf.seq, mf.sender, mf.has_sent_at, mf.sent_at, now);
+      return;
+    }
+  }
   char stack[16384];
   rapidjson::MemoryPoolAllocator<> alloc(stack, sizeof stack);
   rapidjson::Document doc(&alloc);
@@ -326,36 +358,22 @@ void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
     ++tr_.errors["unparseable frame"];
     return;
   }
+  ++dom_frames;
   const auto type = get_str(doc, "type");
   if (type == "message") {
     if (get_str(doc, "change") != "created") return;
     const Value* m = get_obj(doc, "message");
     if (!m) return;
-    if (get_str(*m, "sender") == c.user) {
-      ++tr_.echoes;
-      return;
-    }
-    const auto seq = get_u64(*m, "seq");
-    ++tr_.deliv;
-    if (!c.seen.add(seq)) ++tr_.dup_deliv;
-    if (now >= tr_.w_start && now < tr_.w_end) ++tr_.deliv_win;
-    const Value* md = get_obj(*m, "metadata");
-    if (!md) return;
-    auto it = md->FindMember("sent_at");
-    if (it == md->MemberEnd() || !it->value.IsNumber()) return;
-    const double sent_at = it->value.GetDouble();
-    if (sent_at >= tr_.w_start && sent_at < tr_.w_end) {
-      const double l = now - sent_at;
-      tr_.lat.record(l);
-      if (tr_.per_msg && !c.rooms.empty() && seq < (1u << 26)) {
-        Room& room = rooms_[c.rooms[0]];
-        if (seq >= room.per_msg.size()) room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
-        PerMsg& pm = room.per_msg[seq];
-        ++pm.cnt;
-        pm.in_window = true;
-        if (static_cast<float>(l) > pm.max_ms) pm.max_ms = static_cast<float>(l);
+    double sent_at = 0;
+    bool has = false;
+    if (const Value* md = get_obj(*m, "metadata")) {
+      auto it = md->FindMember("sent_at");
+      if (it != md->MemberEnd() && it->value.IsNumber()) {
+        sent_at = it->value.GetDouble();
+        has = true;
       }
     }
+    on_delivery(c, get_u64(*m, "seq"), get_str(*m, "sender"), has, sent_at, now);
     return;
   }
   const std::uint64_t id = get_u64(doc, "id");

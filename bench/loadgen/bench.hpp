@@ -169,6 +169,8 @@ class Bench : public Handler {
   std::vector<std::function<void(double)>> tickers;
   void tick();
   std::map<int, std::uint64_t> close_codes;
+  bool fast_scan = true;  // message events without a DOM (--no-fast-scan: always the full parser)
+  std::uint64_t fast_frames = 0, dom_frames = 0;
   std::uint64_t notices = 0;
 
   // Handler
@@ -178,6 +180,8 @@ class Bench : public Handler {
 
  private:
   void handle_frame(Client& c, char* frame, std::size_t len, double now);
+  void on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at, double sent_at,
+                   double now);
   void fail_client(Client& c, const std::string& why);
   void client_done(Client& c, bool ok);
   void start_joins(Client& c);

@@ -198,6 +198,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
                 {"expected_deliveries", tr.expected},
                 {"frames_out", b.loop().frames_out()},
                 {"writes", b.loop().writes()},
+                {"fast_scanned_frames", b.fast_frames},
+                {"parsed_frames", b.dom_frames},
                 {"lag_mean_ms", r2(tr.lag.mean())}};
   report(b.ctx(), f, detail);
   if (spec.workers) spec.workers->stop();
