@@ -5,6 +5,7 @@
 #   bench/run.sh --runs 1 --only pairs,room --duration 10
 #   bench/run.sh --skip-peer          # our server only
 #   bench/run.sh --large              # our server only, the scale scenarios (idle 19k, room 10k, storm 10k, ingest sweep)
+#   CHATSDK_SERVER=/path/chatsdk-server bench/run.sh   # measure another server build
 #
 # For every scenario a fresh server on a fresh database is started, the load
 # generator runs, the server is stopped by PID -- through the peer's own
@@ -17,7 +18,10 @@ PEER_SRC=${PEER_SRC:-$ROOT/../shared/bench/socketio}
 [ -d "$PEER_SRC" ] || PEER_SRC=/work/shared/bench/socketio
 
 RUNS=3; ONLY="check,idle,pairs,room,storm"; SKIP_PEER=0; SKIP_OURS=0; LARGE=0; SKIP_BUILD=0
-OUR_PORT=3100; PEER_PORT=3000; SECRET="chatsdk-bench-$(date +%s)"; SERVER_ARGS=""
+OUR_PORT=3100; PEER_PORT=3000; SECRET="chatsdk-bench-$(date +%s)"
+# The peer has no rate limits; ours are lifted for the benchmark (the storm's
+# writers send 125 msgs/s each; the default is 20/s per user, 100 frames/s).
+SERVER_ARGS="--sends-per-second 1000000 --send-burst 1000000 --frames-per-second 1000000 --frame-burst 1000000"
 OUT=""; SUITE_TIMEOUT=900
 PASS=()   # scenario parameters, forwarded unchanged to both suites
 
@@ -48,7 +52,7 @@ mkdir -p "$OUT"
 BUILD=$ROOT/out/build/release
 BENCH=$BUILD/bench/loadgen/chatsdk-bench
 FLOOR=$BUILD/bench/floor/chatsdk-floor
-SERVER=$BUILD/src/server/chatsdk-server
+SERVER=${CHATSDK_SERVER:-$BUILD/src/server/chatsdk-server}   # CHATSDK_SERVER=path: another build
 
 # ---------------------------------------------------------------- build
 if [ "$SKIP_BUILD" = 0 ]; then

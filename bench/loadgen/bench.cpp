@@ -298,6 +298,17 @@ std::uint64_t Bench::send_history(Client& c, std::uint32_t r, std::uint64_t afte
   return id;
 }
 
+std::uint64_t Bench::send_sync(Client& c, std::uint32_t r, std::uint64_t after) {
+  if (after > 0) return send_history(c, r, after);
+  const Room& room = rooms_[r];
+  const auto id = send_request(c, ReqKind::history, [&](std::uint64_t rid) {
+    return R"({"type":"history","id":)" + std::to_string(rid) + R"(,"channel":")" + room.name +
+           R"(","before":)" + std::to_string(kPageLimit + 1) + R"(,"limit":)" + std::to_string(kPageLimit) + "}";
+  });
+  c.pending[id].room = r;
+  return id;
+}
+
 // ------------------------------------------------------------------ receiving
 
 void Bench::on_message(Conn& conn, char* data, std::size_t len) {
@@ -465,7 +476,7 @@ void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
         }
       }
       if (get_bool(doc, "more_after")) {
-        send_history(c, p.room, std::max(after, c.seen.contig()));
+        send_sync(c, p.room, std::max(after, c.seen.contig()));
       } else {
         c.caught_ms = now - storm_t1;
         caught_hist.record(c.caught_ms);

@@ -156,6 +156,11 @@ class Bench : public Handler {
   void send_message(Client& c, std::uint32_t room);
   std::uint64_t send_history(Client& c, std::uint32_t room, std::uint64_t after,
                              std::uint32_t limit = kPageLimit);
+  /// WORKLOAD `sync(room, after_seq)`: history after a seq. `after: 0` cannot
+  /// be told apart from an absent `after` on the wire (it means "newest page"),
+  /// so the first page from the start is asked as `before: limit + 1`, which
+  /// names exactly seqs 1..limit.
+  std::uint64_t send_sync(Client& c, std::uint32_t room, std::uint64_t after);
   /// Sends a raw request frame built by `build(id)`; returns its id.
   std::uint64_t send_request(Client& c, ReqKind kind, const std::function<std::string(std::uint64_t)>& build);
   std::string sent_at_text(double t) const;

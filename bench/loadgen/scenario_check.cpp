@@ -266,7 +266,9 @@ int scenario_check(Bench& b) {
     };
     ck.check("sync pages are 500 long and flag more",
              s1.size() == 500 && more(p1) && s2.size() == 4 && !more(p2),
-             "p1=" + std::to_string(s1.size()) + "/" + (more(p1) ? "true" : "false") + " p2=" +
+             "p1=" + std::to_string(s1.size()) + "/" + (more(p1) ? "true" : "false") +
+                 (s1.empty() ? "" : " (seqs " + std::to_string(s1.front()) + ".." + std::to_string(s1.back()) + ")") +
+                 " p2=" +
                  std::to_string(s2.size()) + "/" + (more(p2) ? "true" : "false") +
                  " delivered=" + std::to_string(count_messages(u2) - before));
   }

@@ -90,7 +90,7 @@ int scenario_storm(Bench& b) {
     c.reconn_ms = now_ms() - T1;
     b.reconn_hist.record(c.reconn_ms);
     // joined before syncing: anything committed later is pushed live
-    b.send_history(c, c.rooms[0], c.seen.contig());
+    b.send_sync(c, c.rooms[0], c.seen.contig());
   };
   b.connect_timeout_ms = storm_timeout_s * 1000;
   auto& sramp = b.connect_all(receivers, storm_conc > 0 ? storm_conc : C, storm_timeout_s * 1000);
