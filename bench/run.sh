@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEER_SRC=${PEER_SRC:-$ROOT/../shared/bench/socketio}
 [ -d "$PEER_SRC" ] || PEER_SRC=/work/shared/bench/socketio
 
-RUNS=3; ONLY="check,idle,pairs,room,storm"; SKIP_PEER=0; SKIP_OURS=0; LARGE=0; SKIP_BUILD=0
+RUNS=3; ONLY="check,idle,pairs,room,storm"; SKIP_PEER=0; SKIP_OURS=0; LARGE=0; SKIP_BUILD=0; SKIP_FLOOR=0
 OUR_PORT=3100; PEER_PORT=3000; SECRET="chatsdk-bench-$(date +%s)"
 # The peer has no rate limits; ours are lifted for the benchmark (the storm's
 # writers send 125 msgs/s each; the default is 20/s per user, 100 frames/s).
@@ -25,7 +25,7 @@ SERVER_ARGS="--sends-per-second 1000000 --send-burst 1000000 --frames-per-second
 OUT=""; SUITE_TIMEOUT=900
 PASS=()   # scenario parameters, forwarded unchanged to both suites
 
-usage() { sed -n '2,14p' "$0"; echo "scenario flags (passed to both suites): --idle-conns --idle-room-size --idle-hold --pairs-conns --pairs-rate --room-members --room-senders --room-rate --room-procs --storm-conns --storm-writers --storm-rate --storm-steady --storm-outage-ms --storm-post --storm-concurrency --warmup --duration --drain --body-bytes --connect-concurrency"; echo "own flags: --runs N --only LIST --skip-peer --skip-ours --skip-build --large --out DIR --server-args 'FLAGS' --our-port P --peer-port P"; }
+usage() { sed -n '2,14p' "$0"; echo "scenario flags (passed to both suites): --idle-conns --idle-room-size --idle-hold --pairs-conns --pairs-rate --room-members --room-senders --room-rate --room-procs --storm-conns --storm-writers --storm-rate --storm-steady --storm-outage-ms --storm-post --storm-concurrency --warmup --duration --drain --body-bytes --connect-concurrency"; echo "own flags: --runs N --only LIST --skip-peer --skip-ours --skip-build --skip-floor --large --out DIR --server-args 'FLAGS' --our-port P --peer-port P"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2;;
@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
     --skip-peer) SKIP_PEER=1; shift;;
     --skip-ours) SKIP_OURS=1; shift;;
     --skip-build) SKIP_BUILD=1; shift;;
+    --skip-floor) SKIP_FLOOR=1; shift;;
     --large) LARGE=1; shift;;
     --out) OUT=$2; shift 2;;
     --server-args) SERVER_ARGS=$2; shift 2;;
@@ -100,7 +101,7 @@ run_bounded() { # $1 = log file, rest = command
 } | tee "$OUT/env.txt"
 
 # ---------------------------------------------------------------- floor
-if [ -x "$FLOOR" ]; then
+if [ -x "$FLOOR" ] && [ "$SKIP_FLOOR" = 0 ]; then
   echo "== floor: bare loopback writes"
   : > "$OUT/floor.txt"
   for c in 1000 2000; do "$FLOOR" --conns "$c" --frames 200000 --batch 8 | tee -a "$OUT/floor.txt"; done

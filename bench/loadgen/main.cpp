@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
     std::cerr << "unknown scenario " << scenario << "; one of check, idle, pairs, room, storm\n";
     return 2;
   }
+  // scenario callbacks capture the scenario's locals: drop them before the loop runs again
+  b.tickers.clear();
+  b.on_ready = nullptr;
+  b.on_lost = nullptr;
   b.loop().run_for(100);  // let close frames leave
   std::cout.flush();
   return rc;
