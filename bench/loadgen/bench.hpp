@@ -175,7 +175,7 @@ class Bench : public Handler {
   void tick();
   std::map<int, std::uint64_t> close_codes;
   bool fast_scan = true;  // message events without a DOM (--no-fast-scan: always the full parser)
-  std::uint64_t fast_frames = 0, dom_frames = 0;
+  std::uint64_t fast_frames = 0, dom_frames = 0, ignored_frames = 0;
   std::uint64_t notices = 0;
 
   // Handler
@@ -207,7 +207,7 @@ class Bench : public Handler {
   Traffic tr_;
   Ramp ramp_;
   double heartbeat_ms_ = 25000;
-  double last_hb_ = 0, last_timeout_scan_ = 0;
+  double last_hb_ = 0, last_timeout_scan_ = 0, last_progress_ = 0;
 };
 
 }  // namespace chatsdk::bench

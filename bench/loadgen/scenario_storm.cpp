@@ -38,7 +38,9 @@ int scenario_storm(Bench& b) {
   auto errors = ramp.errors;
   auto& wramp = b.connect_all(writer_ids, K, 60000);
   if (wramp.failed) {
-    report(b.ctx(), {{"status", "ERROR"}, {"error", "writer connect failed"}}, {});
+    std::string why;
+    for (const auto& [e, n] : wramp.errors) why += e + " x" + std::to_string(n) + "; ";
+    report(b.ctx(), {{"status", "ERROR"}, {"error", "writer connect failed: " + why}}, {});
     return 1;
   }
   Traffic& tr = b.traffic();

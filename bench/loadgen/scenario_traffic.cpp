@@ -200,6 +200,7 @@ int run_traffic(Bench& b, TrafficSpec spec) {
                 {"writes", b.loop().writes()},
                 {"fast_scanned_frames", b.fast_frames},
                 {"parsed_frames", b.dom_frames},
+                {"ignored_event_frames", b.ignored_frames},
                 {"lag_mean_ms", r2(tr.lag.mean())}};
   report(b.ctx(), f, detail);
   if (spec.workers) spec.workers->stop();
