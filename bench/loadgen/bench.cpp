@@ -476,8 +476,9 @@ void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
       }
       ++c.sync_pages;
       std::uint64_t after = 0;
-      auto mit = doc.FindMember("messages");
-      if (mit != doc.MemberEnd() && mit->value.IsArray()) {
+      const Value& root = doc;
+      auto mit = root.FindMember("messages");
+      if (mit != root.MemberEnd() && mit->value.IsArray()) {
         for (const auto& m : mit->value.GetArray()) {
           const auto seq = get_u64(m, "seq");
           if (c.seen.add(seq))
