@@ -40,6 +40,14 @@ def verify(token):
         return None
 
 
+async def push(ws, text):
+    # a receiver may be gone (the storm drops connections without a close frame)
+    try:
+        await ws.send(text)
+    except websockets.ConnectionClosed:
+        pass
+
+
 def info(name, ch):
     return {"channel": name, "kind": ch["kind"], "public": True, "member_count": len(ch["members"]),
             "last_seq": len(ch["msgs"])}
@@ -116,7 +124,7 @@ async def handler(ws, path=None):
                     for member in ch["members"]:
                         for s in sessions.get(member, ()):
                             if s is not ws:
-                                asyncio.ensure_future(s.send(ev))
+                                asyncio.ensure_future(push(s, ev))
                 elif t == "history":
                     ch = channels.get(f["channel"])
                     if ch is None or user not in ch["members"]:
