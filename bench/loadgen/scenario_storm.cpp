@@ -204,6 +204,8 @@ int scenario_storm(Bench& b) {
          {{"errors", FieldValue::json(errs + "}")},
           {"writer_errors", FieldValue::json(serrs + "}")},
           {"live_deliveries", tr.deliv},
+          {"writer_late_acks", tr.ack_timeouts},
+          {"writer_never_acked", tr.pending},
           {"gen_lag_p99_ms", r2(tr.lag.pct(99))}});
   for (auto& c : b.clients())
     if (c.conn) c.conn->close_normal();

@@ -194,6 +194,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
                 {"sends_total", tr.sends},
                 {"acked_total", tr.acked},
                 {"already_applied", tr.ack_dup},
+                {"late_acks", tr.ack_timeouts},
+                {"never_acked", tr.pending},
                 {"deliveries_total", tr.deliv},
                 {"expected_deliveries", tr.expected},
                 {"frames_out", b.loop().frames_out()},
