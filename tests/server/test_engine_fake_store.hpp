@@ -393,7 +393,9 @@ class FakeStore final : public store::Store {
     proto::HistoryPage page;
     page.channel = q.channel;
     for (auto& m : c->messages) {
-      if ((q.before == 0 || m.seq < q.before) && m.seq > q.after) page.messages.push_back(m);
+      if ((!q.before || m.seq < *q.before) && m.seq > q.after.value_or(0)) {
+        page.messages.push_back(m);
+      }
     }
     if (page.messages.size() > q.limit) {
       page.messages.erase(page.messages.begin(),

@@ -80,7 +80,7 @@ TEST_CASE("fanout: not_member and not_found are answered without touching the st
   CHECK(only_error(h.take(a1)).code == "not_member");
   h.send(a1, proto::Send{2, "nowhere", "m2", "x", 0, {}, {}});
   CHECK(only_error(h.take(a1)).code == "not_found");
-  h.send(a1, proto::History{3, "other", 0, 0, 0});
+  h.send(a1, proto::History{3, "other", {}, {}, 0});
   CHECK(only_error(h.take(a1)).code == "not_member");
   h.send(a1, proto::MembersList{4, "other", {}, 0});
   CHECK(only_error(h.take(a1)).code == "not_member");
@@ -471,7 +471,7 @@ TEST_CASE("fanout: reads answer with the request id") {
   for (int i = 0; i < 3; ++i)
     h.send(a1, proto::Send{0, "team", "m" + std::to_string(i), "x", 0, {}, {}});
   h.clear();
-  h.send(a1, proto::History{21, "team", 0, 0, 2});
+  h.send(a1, proto::History{21, "team", {}, {}, 2});
   auto page = h.take_of<proto::HistoryPage>(a1);
   REQUIRE(page.size() == 1);
   CHECK(page[0].id == 21);

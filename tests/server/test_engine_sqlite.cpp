@@ -102,7 +102,7 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     CHECK(sync[0].channels[0].channel == "team");
     CHECK(sync[0].channels[0].last_seq == 2);
     CHECK(sync[0].channels[0].read_seq == 2);
-    h->send(b1, proto::History{8, "team", 0, 0, 0});
+    h->send(b1, proto::History{8, "team", {}, {}, 0});
     REQUIRE(h->wait_frames(b1, 1));
     auto page = h->take_of<proto::HistoryPage>(b1);
     REQUIRE(page.size() == 1);

@@ -189,9 +189,13 @@ struct StoreFixture {
     op.role = role;
     return write(std::move(op));
   }
+  /// before/after 0 = not given (these tests never page from seq 0).
   proto::HistoryPage history(const std::string& user, const std::string& channel, Seq before = 0,
                              Seq after = 0, std::uint32_t limit = 0) {
-    return read<proto::HistoryPage>(HistoryQuery{channel, user, before, after, limit});
+    HistoryQuery q{channel, user, {}, {}, limit};
+    if (before != 0) q.before = before;
+    if (after != 0) q.after = after;
+    return read<proto::HistoryPage>(q);
   }
   /// One channel's entry of a sync reply (by value: the reply is a temporary).
   proto::ChannelSync sync_one(const std::string& user, std::vector<proto::ChannelCursor> cursors,

@@ -17,6 +17,15 @@ TEST_CASE("send queue: bounded in bytes; overflow queues nothing") {
   CHECK(q.frames() == 2);
 }
 
+TEST_CASE("send queue: an empty queue takes one frame of any size") {
+  SendQueue q;
+  CHECK(q.push(make_bytes(std::string(500, 'a')), 100));  // a large reply is not a slow consumer
+  CHECK_FALSE(q.push(make_bytes("b"), 100));
+  std::string out;
+  CHECK(q.coalesce_into(out, 1000) == 1);
+  CHECK(q.push(make_bytes("b"), 100));
+}
+
 TEST_CASE("send queue: coalesces within the cap, at least one frame, in order") {
   SendQueue q;
   for (int i = 0; i < 10; ++i)

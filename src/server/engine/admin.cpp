@@ -426,16 +426,21 @@ void Engine::admin_route(AdminRequest& req, Done& done) {
   // ---- /admin/channels/{id}/messages[/{seq}]
   if (resource == "messages" && parts.size() == 4) {
     if (req.method != "GET") return fail(Errc::invalid_argument, "method not allowed");
-    auto before = parse_uint(query_param(req.query, "before"), 0);
-    auto after = parse_uint(query_param(req.query, "after"), 0);
+    const auto before_param = query_param(req.query, "before");
+    const auto after_param = query_param(req.query, "after");
+    auto before = parse_uint(before_param, 0);
+    auto after = parse_uint(after_param, 0);
     auto limit = parse_uint(query_param(req.query, "limit"), 50);
     if (!before) return fail_with(before.error());
     if (!after) return fail_with(after.error());
     if (!limit) return fail_with(limit.error());
+    if (before_param && after_param) {
+      return fail(Errc::invalid_argument, "give at most one of before and after");
+    }
     store::HistoryQuery q;
     q.channel = channel;
-    q.before = *before;
-    q.after = *after;
+    if (before_param) q.before = *before;
+    if (after_param) q.after = *after;
     q.limit = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(*limit, 1, config_.history_max));
     read(std::move(q), [done = std::move(done)](store::ReadResult& r) {
       if (!r) return done(error_response(r.error().code, r.error().message));

@@ -67,6 +67,9 @@ void Engine::on_sync(Session& s, proto::Sync& f) {
 }
 
 void Engine::on_history(Session& s, proto::History& f) {
+  if (f.before.has_value() && f.after.has_value()) {
+    return send_error(s.id, f.id, Errc::invalid_argument, "give at most one of before and after");
+  }
   if (!require_member(s, f.id, f.channel)) return;
   store::HistoryQuery q;
   q.channel = std::move(f.channel);

@@ -393,21 +393,22 @@ ReadResult Reader::history(const HistoryQuery& hq) {
   page.channel = c.info.channel;
   auto& msgs = page.messages;
   // Seqs are gapless (1..last_seq), so "is there anything beyond" is arithmetic.
-  if (hq.after != 0) {
-    const Seq upper = hq.before != 0 ? hq.before : last + 1;
+  if (hq.after.has_value()) {
+    const Seq after = *hq.after;
+    const Seq upper = hq.before.value_or(last + 1);
     Query q(db_, kAfter);
-    q.bind(1, c.id).bind(2, hq.after).bind(3, upper).bind(4, limit);
+    q.bind(1, c.id).bind(2, after).bind(3, upper).bind(4, limit);
     while (q.step()) read_message(q, 0, c.info.channel, msgs.emplace_back());
-    const Seq top = msgs.empty() ? hq.after : msgs.back().seq;
+    const Seq top = msgs.empty() ? after : msgs.back().seq;
     page.more_after = top < last;
-    page.more_before = std::min(hq.after, last) >= 1;
+    page.more_before = std::min(after, last) >= 1;
   } else {
-    const bool before = hq.before != 0;
+    const bool before = hq.before.has_value();
     {
       Query q(db_, before ? kBefore : kNewest);
       q.bind(1, c.id);
       if (before) {
-        q.bind(2, hq.before).bind(3, limit);
+        q.bind(2, *hq.before).bind(3, limit);
       } else {
         q.bind(2, limit);
       }
@@ -415,7 +416,7 @@ ReadResult Reader::history(const HistoryQuery& hq) {
     }
     std::reverse(msgs.begin(), msgs.end());
     page.more_before = !msgs.empty() && msgs.front().seq > 1;
-    page.more_after = before && (msgs.empty() ? hq.before <= last : msgs.back().seq < last);
+    page.more_after = before && (msgs.empty() ? *hq.before <= last : msgs.back().seq < last);
   }
   mark_mine(c.id, hq.user, msgs);
   return ReadValue{std::move(page)};

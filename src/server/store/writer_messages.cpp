@@ -156,8 +156,8 @@ WriteResult Writer::del(DeleteOp& op) {
   if (!load_message(*ch, op.seq, m)) return failure(Errc::not_found, "no such message");
   r.channel = ch->info.channel;
   r.seq = op.seq;
-  if (m.deleted) {  // semantic no-op: ok, nothing changes
-    r.version = m.version;
+  if (m.deleted) {  // semantic no-op: ok, nothing changes, so no version (protocol.md)
+    r.version = 0;
     remember(OpKind::del, op.user, op.client_id, r);
     return r;
   }
@@ -214,8 +214,8 @@ WriteResult Writer::react(ReactOp& op) {
     exists = q.step();
   }
   const bool adding = op.action == proto::ReactAction::add;
-  if (exists == adding || db_.failed()) {  // semantic no-op
-    r.version = m.version;
+  if (exists == adding || db_.failed()) {  // semantic no-op: no version (protocol.md)
+    r.version = 0;
     remember(OpKind::react, op.user, op.client_id, r);
     return r;
   }

@@ -31,7 +31,7 @@ constexpr std::string_view kWsPath = "/ws";
 constexpr std::size_t kMaxWriteBytes = 256 * 1024;
 /// Small receive buffer: the dominant per-connection cost in lws. Larger
 /// messages arrive in several RECEIVE callbacks and are reassembled.
-constexpr std::size_t kRxBufferBytes = 1024;
+constexpr std::size_t kRxBufferBytes = 512;
 /// How long a closing session may take to flush its queue and close frame.
 constexpr int kCloseFlushSeconds = 5;
 constexpr std::uint64_t kTickMs = 100;
@@ -480,7 +480,15 @@ struct LwsTransport::Impl {
     Session& s = *it->second;
     if (s.closing) return false;
     const bool was_empty = s.queue.empty();
-    if (!s.queue.push(std::move(frame), config.send_queue_max_bytes)) {
+    if (!s.queue.push(frame, config.send_queue_max_bytes)) {
+      // A burst fanned out within one loop turn can fill the queue of a
+      // client that keeps up. Only a socket that cannot take more makes a
+      // slow consumer: flush into it now while it can, then retry.
+      flush_now(s);
+      if (s.queue.push(std::move(frame), config.send_queue_max_bytes)) {
+        lws_callback_on_writable(s.wsi);
+        return true;
+      }
       s.queue.clear();
       ++metrics.slow_consumer_disconnects;
       log::info("slow_consumer", {{"session", id}, {"max_bytes", config.send_queue_max_bytes}});
@@ -637,19 +645,34 @@ struct LwsTransport::Impl {
       if (s.closing && !s.close_sent) return send_close_frame(s);
       return 0;
     }
+    if (!write_once(s)) return -1;
+    if (!s.queue.empty() || s.closing) lws_callback_on_writable(s.wsi);
+    return 0;
+  }
+
+  /// One coalesced WebSocket message from the head of the queue.
+  bool write_once(Session& s) {
     write_buf.assign(LWS_PRE, '\0');
     const std::size_t frames = s.queue.coalesce_into(write_buf, kMaxWriteBytes);
     const std::size_t payload = write_buf.size() - LWS_PRE;
     const int n = lws_write(s.wsi, reinterpret_cast<unsigned char*>(write_buf.data()) + LWS_PRE,
                             payload, LWS_WRITE_TEXT);
-    if (n < 0) return -1;
     metrics.frames_out += frames;
     metrics.bytes_out += payload;
     ++metrics.ws_writes;
-    if (write_buf.capacity() > 2 * kMaxWriteBytes)
+    if (write_buf.capacity() > 2 * kMaxWriteBytes) {
       std::string().swap(write_buf);  // after a huge frame
-    if (!s.queue.empty() || s.closing) lws_callback_on_writable(s.wsi);
-    return 0;
+    }
+    return n >= 0;
+  }
+
+  /// Writes queued frames right away while the socket accepts them without
+  /// blocking. lws_send_pipe_choked() also reports lws's own pending partial
+  /// write, so frame order and lws's one-write-at-a-time rule hold.
+  void flush_now(Session& s) {
+    while (!s.queue.empty() && !lws_send_pipe_choked(s.wsi)) {
+      if (!write_once(s)) return;
+    }
   }
 
   /// Starts the close handshake with our code. Not by returning -1 from

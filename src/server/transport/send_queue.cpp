@@ -6,7 +6,9 @@ namespace chatsdk::server {
 
 bool SendQueue::push(Bytes frame, std::size_t max_bytes) {
   if (!frame || frame->empty()) return true;
-  if (bytes_ + frame->size() > max_bytes) return false;
+  // An empty queue takes any one frame: a single large reply (a sync page)
+  // must not count as a slow consumer by itself.
+  if (bytes_ != 0 && bytes_ + frame->size() > max_bytes) return false;
   bytes_ += frame->size();
   frames_.push_back(std::move(frame));
   return true;

@@ -21,7 +21,8 @@ namespace chatsdk::server {
 class SendQueue {
  public:
   /// Appends `frame`; false (and nothing queued) when the queued bytes would
-  /// exceed `max_bytes`. An empty frame is ignored (true).
+  /// exceed `max_bytes` — except that an empty queue takes any one frame.
+  /// An empty frame is ignored (true).
   bool push(Bytes frame, std::size_t max_bytes);
   /// Appends queued frames to `out`, '\n'-separated, while the total stays
   /// within `cap` bytes — but always at least one frame, however large, so a

@@ -1,0 +1,247 @@
+// Core: view-models (channel list, timelines) and typing.
+//
+// Views are rebuilt from the store for channels touched by an input and
+// diffed against what the app last saw (list_diff.hpp), once per input.
+#include <algorithm>
+
+#include "client/core/core.hpp"
+#include "client/core/list_diff.hpp"
+
+namespace chatsdk::client {
+
+namespace {
+constexpr std::int64_t kTypingRefreshMs = 3'000;  // at most one start per 3 s
+constexpr std::int64_t kTypingIdleStopMs = 5'000;  // stop 5 s after the last keystroke
+constexpr std::int64_t kRemoteTypingTtlMs = 6'000;  // remote indicator expiry
+constexpr std::size_t kInitialWindow = 50;
+}  // namespace
+
+void Core::mark_dirty(const std::string& channel) {
+  list_dirty_ = true;
+  if (timelines_.count(channel) != 0) dirty_timelines_.insert(channel);
+}
+
+std::vector<ChannelItem> Core::build_channel_list() {
+  std::vector<ChannelItem> out;
+  for (ChannelRow& row : store_.channels()) {
+    std::string key = row.channel.id;
+    out.push_back(ChannelItem{std::move(key), std::move(row.channel)});
+  }
+  std::sort(out.begin(), out.end(), [](const ChannelItem& a, const ChannelItem& b) {
+    if (a.channel.last_activity != b.channel.last_activity)
+      return a.channel.last_activity > b.channel.last_activity;
+    return a.key < b.key;
+  });
+  return out;
+}
+
+std::vector<TimelineItem> Core::build_timeline(const std::string& channel, Seq floor) {
+  std::vector<TimelineItem> out;
+  std::set<std::string> confirmed;
+  for (Message& m : store_.messages_from(channel, floor)) {
+    TimelineItem item;
+    bool own = !me_.empty() && m.sender == me_ && !m.client_id.empty();
+    item.key = own ? m.client_id : channel + ":" + std::to_string(m.seq);
+    item.state = OpState::sent;
+    if (own) {
+      confirmed.insert(m.client_id);
+      if (OpRow* row = find_op_by_client_id(m.client_id); row && row->op.kind == OpKind::send) {
+        item.op = row->op.id;
+        item.state = row->op.state;
+      }
+    }
+    item.message = std::move(m);
+    out.push_back(std::move(item));
+  }
+  // Local echoes of sends not yet confirmed, in send order, after the history.
+  // (Pending edits/deletes/reactions are overlaid below.)
+  for (const auto& [id, row] : ops_) {
+    if (row.op.kind != OpKind::send || row.op.channel != channel) continue;
+    if (row.op.state != OpState::queued && row.op.state != OpState::sending &&
+        row.op.state != OpState::failed)
+      continue;
+    if (confirmed.count(row.op.client_id) != 0) continue;
+    TimelineItem item;
+    item.key = row.op.client_id;
+    item.op = id;
+    item.state = row.op.state;
+    Message& m = item.message;
+    m.channel = channel;
+    m.sender = me_;
+    m.client_id = row.op.client_id;
+    m.body = row.body;
+    m.created_at = row.op.created_at;
+    m.reply_to = row.reply_to;
+    m.mentions = row.mentions;
+    m.metadata = row.metadata;
+    out.push_back(std::move(item));
+  }
+  overlay_pending(out);
+  return out;
+}
+
+// Shows edits, deletes and reactions that are still in the outbox on the rows
+// they target, so the UI reflects them at once (offline too). The server's
+// answer later replaces the row with the same content.
+void Core::overlay_pending(std::vector<TimelineItem>& items) const {
+  for (const auto& entry : ops_) {
+    const OpRow& row = entry.second;  // (clang 14 cannot capture structured bindings)
+    OpKind k = row.op.kind;
+    if (k != OpKind::edit && k != OpKind::delete_message && k != OpKind::react &&
+        k != OpKind::unreact)
+      continue;
+    if (row.op.state != OpState::queued && row.op.state != OpState::sending) continue;
+    for (TimelineItem& item : items) {
+      Message& m = item.message;
+      if (m.channel != row.op.channel) break;
+      bool hit = (row.op.seq != 0 && m.seq == row.op.seq) ||
+                 (!row.target_client_id.empty() && m.client_id == row.target_client_id &&
+                  m.sender == me_);
+      if (!hit) continue;
+      if (k == OpKind::edit && !m.deleted) {
+        m.body = row.body;
+        m.metadata = row.metadata;
+        if (m.edited_at == 0) m.edited_at = row.op.created_at;
+      } else if (k == OpKind::delete_message) {
+        m.deleted = true;
+        m.body.clear();
+        m.metadata.clear();
+        m.reactions.clear();
+      } else if (k == OpKind::react || k == OpKind::unreact) {
+        auto r = std::find_if(m.reactions.begin(), m.reactions.end(),
+                              [&](const Reaction& x) { return x.emoji == row.emoji; });
+        if (k == OpKind::react && (r == m.reactions.end() || !r->mine)) {
+          if (r == m.reactions.end()) m.reactions.push_back(Reaction{row.emoji, 1, true});
+          else { ++r->count; r->mine = true; }
+        } else if (k == OpKind::unreact && r != m.reactions.end() && r->mine) {
+          r->mine = false;
+          if (--r->count == 0) m.reactions.erase(r);
+        }
+      }
+      break;
+    }
+  }
+}
+
+void Core::flush_views() {
+  if (list_dirty_) {
+    list_dirty_ = false;
+    auto fresh = build_channel_list();
+    ChannelListDiff d;
+    diff_lists(channel_list_, fresh, d.ops);
+    channel_list_ = std::move(fresh);
+    if (!d.ops.empty()) emit(std::move(d));
+  }
+  for (const std::string& ch : std::exchange(dirty_timelines_, {})) {
+    auto it = timelines_.find(ch);
+    if (it == timelines_.end()) continue;
+    auto fresh = build_timeline(ch, it->second.floor);
+    TimelineDiff d;
+    d.channel = ch;
+    diff_lists(it->second.items, fresh, d.ops);
+    it->second.items = std::move(fresh);
+    if (!d.ops.empty()) emit(std::move(d));
+  }
+}
+
+Result<void> Core::open_timeline(const std::string& channel) {
+  if (!store_.channel(channel)) return Error{Errc::not_found, "unknown channel"};
+  TimelineView tv;
+  auto latest = store_.messages_before(channel, 0, kInitialWindow);
+  tv.floor = latest.empty() ? store_.max_seq(channel) + 1 : latest.front().seq;
+  // Do not show across a recorded hole: the rows below it are older history.
+  for (const Gap& g : store_.gaps(channel))
+    if (g.to >= tv.floor && g.from <= store_.max_seq(channel)) tv.floor = std::max(tv.floor, g.to + 1);
+  tv.items = build_timeline(channel, tv.floor);
+  TimelineDiff d;
+  d.channel = channel;
+  DiffOp<TimelineItem> reset;
+  reset.kind = DiffKind::reset;
+  reset.items = tv.items;
+  d.ops.push_back(std::move(reset));
+  timelines_[channel] = std::move(tv);
+  dirty_timelines_.erase(channel);
+  emit(std::move(d));
+  return {};
+}
+
+void Core::close_timeline(const std::string& channel) {
+  timelines_.erase(channel);
+  dirty_timelines_.erase(channel);
+}
+
+std::vector<TimelineItem> Core::timeline(const std::string& channel) const {
+  auto it = timelines_.find(channel);
+  return it == timelines_.end() ? std::vector<TimelineItem>{} : it->second.items;
+}
+
+std::vector<Channel> Core::channels() {
+  flush_views();  // the list the app last saw is current after this
+  std::vector<Channel> out;
+  out.reserve(channel_list_.size());
+  for (const auto& item : channel_list_) out.push_back(item.channel);
+  return out;
+}
+
+std::optional<Channel> Core::channel(const std::string& id) {
+  if (auto row = store_.channel(id)) return row->channel;
+  return std::nullopt;
+}
+
+std::vector<Message> Core::latest_messages(const std::string& channel, std::size_t n) {
+  return store_.messages_before(channel, 0, n);
+}
+
+// ---- typing ---------------------------------------------------------------------------
+
+void Core::send_typing(const std::string& channel, proto::TypingState s) {
+  TypingOut& t = typing_out_[channel];
+  if (s == proto::TypingState::start) {
+    t.active = true;
+    t.last_start = now();
+  } else {
+    t.active = false;
+    t.stop_at = -1;
+  }
+  send(proto::Typing{channel, s});
+}
+
+void Core::typing_keystroke(const std::string& channel) {
+  if (!live()) return;  // typing is never sent or queued while offline
+  TypingOut& t = typing_out_[channel];
+  if (!t.active || now() - t.last_start >= kTypingRefreshMs)
+    send_typing(channel, proto::TypingState::start);
+  t.stop_at = now() + kTypingIdleStopMs;
+}
+
+void Core::typing_stop(const std::string& channel) {
+  auto it = typing_out_.find(channel);
+  if (it != typing_out_.end() && it->second.active && live())
+    send_typing(channel, proto::TypingState::stop);
+}
+
+void Core::clear_typing_out() { typing_out_.clear(); }
+
+void Core::handle(const proto::TypingEvent& f) {
+  if (f.user == me_) return;
+  auto& users = typing_in_[f.channel];
+  bool changed = false;
+  if (f.state == proto::TypingState::start) {
+    changed = users.count(f.user) == 0;
+    users[f.user] = now() + kRemoteTypingTtlMs;
+  } else {
+    changed = users.erase(f.user) != 0;
+  }
+  if (changed) emit_typing(f.channel);
+}
+
+std::vector<std::string> Core::typing_users(const std::string& channel) const {
+  std::vector<std::string> out;
+  if (auto it = typing_in_.find(channel); it != typing_in_.end())
+    for (const auto& [u, at] : it->second) out.push_back(u);
+  return out;
+}
+
+void Core::emit_typing(const std::string& channel) { emit(TypingChanged{channel, typing_users(channel)}); }
+
+}  // namespace chatsdk::client
