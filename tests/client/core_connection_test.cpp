@@ -22,7 +22,8 @@ TEST_CASE("core: handshake goes connecting -> authenticating -> syncing -> live"
   f.clear();
   f.go_live();
   std::vector<ConnectionState> seen;
-  for (auto& e : f.events_of<ConnectionChanged>()) seen.push_back(e.state);
+  for (auto& e : f.events_of<ConnectionChanged>())
+    seen.push_back(e.state);
   CHECK(seen.back() == ConnectionState::live);
 }
 
@@ -102,7 +103,8 @@ TEST_CASE("core: pings every heartbeat and drops a silent link after two") {
   f.advance(1);
   CHECK(f.core->state() == ConnectionState::disconnected);
   bool closed = false;
-  for (auto& a : f.actions) closed |= std::holds_alternative<CloseAction>(a);
+  for (auto& a : f.actions)
+    closed |= std::holds_alternative<CloseAction>(a);
   CHECK(closed);
   CHECK(f.events_of<ConnectionChanged>().back().reason == Errc::timeout);
 }
@@ -193,7 +195,8 @@ TEST_CASE("core: no reconnect attempts while suspended - resume reconnects once"
   f.core->prepare_suspend();
   f.pump();
   bool closed = false;
-  for (auto& a : f.actions) closed |= std::holds_alternative<CloseAction>(a);
+  for (auto& a : f.actions)
+    closed |= std::holds_alternative<CloseAction>(a);
   CHECK(closed);
   CHECK_FALSE(f.store->in_transaction());
   CHECK(f.store->active_statements() == 0);
@@ -204,7 +207,8 @@ TEST_CASE("core: no reconnect attempts while suspended - resume reconnects once"
   f.core->resume();  // idempotent
   f.pump();
   int opens = 0;
-  for (auto& a : f.actions) opens += std::holds_alternative<OpenAction>(a) ? 1 : 0;
+  for (auto& a : f.actions)
+    opens += std::holds_alternative<OpenAction>(a) ? 1 : 0;
   CHECK(opens == 1);
 }
 

@@ -13,9 +13,8 @@ using namespace chatsdk::client::test;
 
 TEST_CASE("timeline: pending edits - deletes and reactions show at once (offline too)") {
   CoreFixture f;
-  f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "alice", "orig", "cid-1"),
-                                        msg("g1", 2, 2, "bob", "bob's")},
-                                 2)});
+  f.go_live({CoreFixture::joined(
+      "g1", {msg("g1", 1, 1, "alice", "orig", "cid-1"), msg("g1", 2, 2, "bob", "bob's")}, 2)});
   REQUIRE(f.core->open_timeline("g1").ok());
   f.core->disconnect();
   REQUIRE(f.core->edit(MessageRef{"g1", 1, {}}, "edited").ok());
@@ -36,7 +35,8 @@ TEST_CASE("timeline: pending edits - deletes and reactions show at once (offline
   CHECK(f.store->message("g1", 1)->body == "orig");
 }
 
-TEST_CASE("members: events update the member list - count - role; removal of self drops the channel") {
+TEST_CASE(
+    "members: events update the member list - count - role; removal of self drops the channel") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {}, 1)});
   proto::MemberEvent e;
@@ -72,7 +72,8 @@ TEST_CASE("channels: channel_updated applies new info and moves the cursor") {
   CHECK(f.core->channel("g1")->name == "Renamed");
   CHECK(f.store->channel("g1")->cursor == 2);
   std::vector<ChannelItem> mirror;
-  for (auto& d : f.events_of<ChannelListDiff>()) apply_diff(mirror, d.ops);
+  for (auto& d : f.events_of<ChannelListDiff>())
+    apply_diff(mirror, d.ops);
   REQUIRE(mirror.size() == 1);
   CHECK(mirror[0].channel.name == "Renamed");
 }

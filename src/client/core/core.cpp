@@ -206,10 +206,17 @@ void Core::on_closed(ConnId conn, std::uint16_t code, const std::string& reason)
       why = Errc::permission_denied;
       want_connected_ = false;
       break;
-    case static_cast<std::uint16_t>(proto::CloseCode::slow_consumer): why = Errc::slow_consumer; break;
-    case static_cast<std::uint16_t>(proto::CloseCode::rate_limited): why = Errc::rate_limited; break;
-    case static_cast<std::uint16_t>(proto::CloseCode::idle_timeout): why = Errc::timeout; break;
-    default: break;
+    case static_cast<std::uint16_t>(proto::CloseCode::slow_consumer):
+      why = Errc::slow_consumer;
+      break;
+    case static_cast<std::uint16_t>(proto::CloseCode::rate_limited):
+      why = Errc::rate_limited;
+      break;
+    case static_cast<std::uint16_t>(proto::CloseCode::idle_timeout):
+      why = Errc::timeout;
+      break;
+    default:
+      break;
   }
   schedule_reconnect(why, "closed " + std::to_string(code) + (reason.empty() ? "" : ": " + reason),
                      immediate);
@@ -285,7 +292,8 @@ std::optional<std::int64_t> Core::next_deadline() const {
   if (conn_ != 0) {
     consider(connect_deadline_);
     consider(ping_at_);
-    if (state_ >= ConnectionState::syncing) consider(last_rx_ + 2 * static_cast<std::int64_t>(heartbeat_ms_));
+    if (state_ >= ConnectionState::syncing)
+      consider(last_rx_ + 2 * static_cast<std::int64_t>(heartbeat_ms_));
     if (std::int64_t oldest = oldest_request(); oldest >= 0)
       consider(oldest + static_cast<std::int64_t>(opt_.request_timeout_ms));
   }
@@ -294,11 +302,14 @@ std::optional<std::int64_t> Core::next_deadline() const {
   for (const auto& [ch, to] : typing_out_)
     if (to.active) consider(to.stop_at);
   for (const auto& [ch, users] : typing_in_)
-    for (const auto& [u, at] : users) consider(at);
+    for (const auto& [u, at] : users)
+      consider(at);
   return best;
 }
 
-std::vector<Action> Core::take_actions() { return std::exchange(actions_, {}); }
+std::vector<Action> Core::take_actions() {
+  return std::exchange(actions_, {});
+}
 
 std::optional<Event> Core::next_event() {
   if (events_.empty()) return std::nullopt;
@@ -346,8 +357,8 @@ void Core::handle(const proto::ErrorFrame& f) {
   pending_.erase(it);
   switch (p.kind) {
     case Pending::Kind::op:
-      if (OpRow* row = find_op(p.op)) op_failed(*row, code, f.message.empty() ? f.code : f.message,
-                                                f.retry_after_ms);
+      if (OpRow* row = find_op(p.op))
+        op_failed(*row, code, f.message.empty() ? f.code : f.message, f.retry_after_ms);
       break;
     case Pending::Kind::sync:
       // Without a completed sync the client cannot go live; start over.
@@ -357,13 +368,16 @@ void Core::handle(const proto::ErrorFrame& f) {
     case Pending::Kind::auth_refresh:
       emit(ErrorEvent{code, "auth_refresh failed: " + f.code});
       break;
-    default: emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)}); break;
+    default:
+      emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)});
+      break;
   }
 }
 
 void Core::handle(const proto::PresenceList& f) {
   pending_.erase(f.id);
-  for (const auto& p : f.users) emit(PresenceChanged{Presence{p.user, p.online, p.last_seen}});
+  for (const auto& p : f.users)
+    emit(PresenceChanged{Presence{p.user, p.online, p.last_seen}});
 }
 
 void Core::handle(const proto::PresenceEvent& f) {
@@ -397,6 +411,8 @@ Result<void> Core::fetch_profiles(const std::vector<std::string>& users) {
   return {};
 }
 
-std::string Core::new_client_id() { return chatsdk::new_client_id(rng_, wall()); }
+std::string Core::new_client_id() {
+  return chatsdk::new_client_id(rng_, wall());
+}
 
 }  // namespace chatsdk::client

@@ -33,8 +33,8 @@
 #include "client/store/store.hpp"
 #include "common/protocol/frames.hpp"
 #include "common/util/backoff.hpp"
-#include "common/util/random.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/random.hpp"
 
 namespace chatsdk::client {
 
@@ -73,8 +73,8 @@ class Core {
   Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider tokens);
 
   // ---- lifecycle commands ----------------------------------------------------
-  void connect();     // start connecting (and keep reconnecting) until disconnect()
-  void disconnect();  // close and stay disconnected
+  void connect();          // start connecting (and keep reconnecting) until disconnect()
+  void disconnect();       // close and stay disconnected
   void prepare_suspend();  // close, no reconnects, store quiesced
   void resume();           // reconnect once (if connect() was called before)
 
@@ -98,7 +98,8 @@ class Core {
   // ---- app commands: mutations (persisted in the outbox before returning) ----------
   Result<OpId> send_text(const std::string& channel, const std::string& body,
                          const SendOptions& opts = {});
-  Result<OpId> edit(const MessageRef& msg, const std::string& body, const std::string& metadata = {});
+  Result<OpId> edit(const MessageRef& msg, const std::string& body,
+                    const std::string& metadata = {});
   Result<OpId> remove(const MessageRef& msg);
   Result<OpId> react(const MessageRef& msg, const std::string& emoji, bool add);
   Result<OpId> mark_read(const std::string& channel, Seq seq = 0);  // 0 = newest known
@@ -245,7 +246,7 @@ class Core {
   ConnectionState state_ = ConnectionState::disconnected;
   bool want_connected_ = false;
   bool suspended_ = false;
-  ConnId conn_ = 0;        // current connection (0 = none)
+  ConnId conn_ = 0;  // current connection (0 = none)
   ConnId conn_seq_ = 0;
   std::string token_;
   std::string rejected_token_;

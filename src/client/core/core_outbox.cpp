@@ -29,7 +29,8 @@ Result<OpId> Core::enqueue(OpRow row) {
   row.op.client_id = new_client_id();
   row.op.created_at = wall();
   row.op.state = OpState::queued;
-  if (row.lane.empty()) row.lane = row.op.channel.empty() ? "op:" + row.op.client_id : row.op.channel;
+  if (row.lane.empty())
+    row.lane = row.op.channel.empty() ? "op:" + row.op.client_id : row.op.channel;
   if (auto r = store_.insert_op(row); !r) return r.error();  // durable before we return
   OpId id = row.op.id;
   emit(OpChanged{row.op});
@@ -126,8 +127,7 @@ Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
     ch->channel.read_seq = seq;
     ch->channel.unread =
         ch->channel.last_seq > seq ? static_cast<std::uint32_t>(ch->channel.last_seq - seq) : 0;
-    ch->channel.mentions =
-        ch->channel.unread == 0 ? 0 : store_.count_mentions_after(channel, seq);
+    ch->channel.mentions = ch->channel.unread == 0 ? 0 : store_.count_mentions_after(channel, seq);
     store_.upsert_channel(*ch);
     mark_dirty(channel);
   }
@@ -169,8 +169,8 @@ Result<OpId> Core::create_direct(const std::string& other_user) {
   OpRow row;
   row.op.kind = OpKind::channel_create;
   if (!me_.empty())  // the server derives "dm:<a>:<b>" (ids sorted); so can we
-    row.op.channel = me_ < other_user ? "dm:" + me_ + ":" + other_user
-                                      : "dm:" + other_user + ":" + me_;
+    row.op.channel =
+        me_ < other_user ? "dm:" + me_ + ":" + other_user : "dm:" + other_user + ":" + me_;
   row.create_kind = ChannelKind::direct;
   row.users = {other_user};
   return enqueue(std::move(row));
@@ -235,8 +235,8 @@ Result<void> Core::cancel(OpId id) {
   not_before_.erase(id);
   // Ops that target the cancelled (never sent) message can never apply.
   for (auto& [oid, dep] : ops_) {
-    if (!cid.empty() && dep.target_client_id == cid && dep.op.seq == 0 && open_state(dep.op.state) &&
-        dep.op.state != OpState::sending)
+    if (!cid.empty() && dep.target_client_id == cid && dep.op.seq == 0 &&
+        open_state(dep.op.state) && dep.op.state != OpState::sending)
       set_op_state(dep, OpState::failed,
                    OpFailure{Errc::cancelled, false, "the target message was cancelled"});
   }
@@ -265,7 +265,8 @@ void Core::pump_outbox() {
   if (!live()) return;
   std::set<std::string> blocked;  // lanes whose head is in flight, failed or waiting
   std::vector<OpId> order;
-  for (auto& [id, row] : ops_) order.push_back(id);  // map order = creation order
+  for (auto& [id, row] : ops_)
+    order.push_back(id);  // map order = creation order
   for (OpId id : order) {
     OpRow* row = find_op(id);
     if (row == nullptr || !open_state(row->op.state)) continue;
@@ -337,11 +338,13 @@ bool Core::dispatch(OpRow& row) {
       break;
     case OpKind::react:
     case OpKind::unreact:
-      send(proto::React{id, o.channel, o.seq, o.client_id, row.emoji,
-                        o.kind == OpKind::react ? proto::ReactAction::add
-                                                : proto::ReactAction::remove});
+      send(proto::React{
+          id, o.channel, o.seq, o.client_id, row.emoji,
+          o.kind == OpKind::react ? proto::ReactAction::add : proto::ReactAction::remove});
       break;
-    case OpKind::mark_read: send(proto::MarkRead{id, o.channel, o.seq}); break;
+    case OpKind::mark_read:
+      send(proto::MarkRead{id, o.channel, o.seq});
+      break;
     case OpKind::channel_create: {
       proto::ChannelCreate f;
       f.id = id;
@@ -426,7 +429,8 @@ void Core::op_succeeded(OpRow& row, Seq seq, Version version, TimeMs created_at)
 void Core::forget_old_sends() {
   std::size_t tracked = 0;
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
-    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) ++tracked;
+    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered)
+      ++tracked;
   for (auto it = ops_.begin(); it != ops_.end() && tracked > Store::kTrackedSends;) {
     if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) {
       it = ops_.erase(it);
@@ -456,8 +460,12 @@ static std::vector<Reaction> apply_reaction(std::vector<Reaction> rs, const std:
                                             bool add) {
   auto it = std::find_if(rs.begin(), rs.end(), [&](const Reaction& r) { return r.emoji == emoji; });
   if (add) {
-    if (it == rs.end()) rs.push_back(Reaction{emoji, 1, true});
-    else if (!it->mine) { ++it->count; it->mine = true; }
+    if (it == rs.end())
+      rs.push_back(Reaction{emoji, 1, true});
+    else if (!it->mine) {
+      ++it->count;
+      it->mine = true;
+    }
   } else if (it != rs.end() && it->mine) {
     it->mine = false;
     if (--it->count == 0) rs.erase(it);
@@ -539,7 +547,8 @@ void Core::handle(const proto::Ok& f) {
         case OpKind::unreact:
           upd.reactions = apply_reaction(upd.reactions, r.emoji, r.op.kind == OpKind::react);
           break;
-        default: break;
+        default:
+          break;
       }
       if (r.op.kind != OpKind::mark_read) store_.upsert_message(upd, false);
     }
@@ -579,7 +588,8 @@ void Core::receipts_advance_ops(const std::string& channel, Seq read, Seq delive
       set_op_state(row, OpState::delivered);
     }
   }
-  for (OpId id : done) ops_.erase(id);
+  for (OpId id : done)
+    ops_.erase(id);
 }
 
 }  // namespace chatsdk::client

@@ -10,8 +10,8 @@
 namespace chatsdk::client {
 
 namespace {
-constexpr std::int64_t kTypingRefreshMs = 3'000;  // at most one start per 3 s
-constexpr std::int64_t kTypingIdleStopMs = 5'000;  // stop 5 s after the last keystroke
+constexpr std::int64_t kTypingRefreshMs = 3'000;    // at most one start per 3 s
+constexpr std::int64_t kTypingIdleStopMs = 5'000;   // stop 5 s after the last keystroke
 constexpr std::int64_t kRemoteTypingTtlMs = 6'000;  // remote indicator expiry
 constexpr std::size_t kInitialWindow = 50;
 }  // namespace
@@ -94,9 +94,9 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
     for (TimelineItem& item : items) {
       Message& m = item.message;
       if (m.channel != row.op.channel) break;
-      bool hit = (row.op.seq != 0 && m.seq == row.op.seq) ||
-                 (!row.target_client_id.empty() && m.client_id == row.target_client_id &&
-                  m.sender == me_);
+      bool hit =
+          (row.op.seq != 0 && m.seq == row.op.seq) ||
+          (!row.target_client_id.empty() && m.client_id == row.target_client_id && m.sender == me_);
       if (!hit) continue;
       if (k == OpKind::edit && !m.deleted) {
         m.body = row.body;
@@ -111,8 +111,12 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
         auto r = std::find_if(m.reactions.begin(), m.reactions.end(),
                               [&](const Reaction& x) { return x.emoji == row.emoji; });
         if (k == OpKind::react && (r == m.reactions.end() || !r->mine)) {
-          if (r == m.reactions.end()) m.reactions.push_back(Reaction{row.emoji, 1, true});
-          else { ++r->count; r->mine = true; }
+          if (r == m.reactions.end())
+            m.reactions.push_back(Reaction{row.emoji, 1, true});
+          else {
+            ++r->count;
+            r->mine = true;
+          }
         } else if (k == OpKind::unreact && r != m.reactions.end() && r->mine) {
           r->mine = false;
           if (--r->count == 0) m.reactions.erase(r);
@@ -151,7 +155,8 @@ Result<void> Core::open_timeline(const std::string& channel) {
   tv.floor = latest.empty() ? store_.max_seq(channel) + 1 : latest.front().seq;
   // Do not show across a recorded hole: the rows below it are older history.
   for (const Gap& g : store_.gaps(channel))
-    if (g.to >= tv.floor && g.from <= store_.max_seq(channel)) tv.floor = std::max(tv.floor, g.to + 1);
+    if (g.to >= tv.floor && g.from <= store_.max_seq(channel))
+      tv.floor = std::max(tv.floor, g.to + 1);
   tv.items = build_timeline(channel, tv.floor);
   TimelineDiff d;
   d.channel = channel;
@@ -179,7 +184,8 @@ std::vector<Channel> Core::channels() {
   flush_views();  // the list the app last saw is current after this
   std::vector<Channel> out;
   out.reserve(channel_list_.size());
-  for (const auto& item : channel_list_) out.push_back(item.channel);
+  for (const auto& item : channel_list_)
+    out.push_back(item.channel);
   return out;
 }
 
@@ -220,7 +226,9 @@ void Core::typing_stop(const std::string& channel) {
     send_typing(channel, proto::TypingState::stop);
 }
 
-void Core::clear_typing_out() { typing_out_.clear(); }
+void Core::clear_typing_out() {
+  typing_out_.clear();
+}
 
 void Core::handle(const proto::TypingEvent& f) {
   if (f.user == me_) return;
@@ -238,10 +246,13 @@ void Core::handle(const proto::TypingEvent& f) {
 std::vector<std::string> Core::typing_users(const std::string& channel) const {
   std::vector<std::string> out;
   if (auto it = typing_in_.find(channel); it != typing_in_.end())
-    for (const auto& [u, at] : it->second) out.push_back(u);
+    for (const auto& [u, at] : it->second)
+      out.push_back(u);
   return out;
 }
 
-void Core::emit_typing(const std::string& channel) { emit(TypingChanged{channel, typing_users(channel)}); }
+void Core::emit_typing(const std::string& channel) {
+  emit(TypingChanged{channel, typing_users(channel)});
+}
 
 }  // namespace chatsdk::client

@@ -50,7 +50,9 @@ void timer_fired(lws_sorted_usec_list_t*) {}  // only wakes the poll wait
 }  // namespace
 
 LwsTransport::LwsTransport(WsUrl url, bool allow_self_signed)
-    : url_(std::move(url)), allow_self_signed_(allow_self_signed), timer_(std::make_unique<Timer>()) {}
+    : url_(std::move(url)),
+      allow_self_signed_(allow_self_signed),
+      timer_(std::make_unique<Timer>()) {}
 
 Result<std::unique_ptr<LwsTransport>> LwsTransport::create(WsUrl url, bool allow_self_signed) {
   lws_set_log_level(LLL_ERR, nullptr);
@@ -145,8 +147,10 @@ void LwsTransport::service(int timeout_ms) {
   }
   // forget finished connections whose wsi is gone
   for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->second->ended && it->second->wsi == nullptr) it = conns_.erase(it);
-    else ++it;
+    if (it->second->ended && it->second->wsi == nullptr)
+      it = conns_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -187,7 +191,8 @@ int LwsTransport::on_callback(lws* wsi, int reason_int, void* in, std::size_t le
       }
       if (lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0) {
         if (!c->rx_overflow)
-          events_.push_back(TransportEvent{TransportEvent::Kind::message, c->id, std::move(c->rx), 0});
+          events_.push_back(
+              TransportEvent{TransportEvent::Kind::message, c->id, std::move(c->rx), 0});
         c->rx.clear();
         c->rx_overflow = false;
       }
@@ -235,7 +240,8 @@ int LwsTransport::on_callback(lws* wsi, int reason_int, void* in, std::size_t le
       }
       return 0;
 
-    default: return 1;  // let the dummy handler do the default
+    default:
+      return 1;  // let the dummy handler do the default
   }
 }
 

@@ -145,7 +145,8 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
       st->sessions.erase(wsi);
       return 0;
     }
-    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
 }
 
@@ -172,7 +173,8 @@ FakeServer::FakeServer() : s_(std::make_unique<State>()) {
   lws_vhost* vh = lws_get_vhost_by_name(s_->ctx, "default");
   s_->port = vh != nullptr ? lws_get_vhost_listen_port(vh) : 0;
   s_->thread = std::thread([st = s_.get()] {
-    while (!st->stop.load()) lws_service(st->ctx, 0);
+    while (!st->stop.load())
+      lws_service(st->ctx, 0);
   });
 }
 
@@ -184,7 +186,9 @@ FakeServer::~FakeServer() {
   lws_context_destroy(s_->ctx);
 }
 
-int FakeServer::port() const { return s_->port; }
+int FakeServer::port() const {
+  return s_->port;
+}
 
 void FakeServer::kick_all(std::uint16_t code) {
   {
