@@ -171,7 +171,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
   auto store = Store::open(options.database_path);
   if (!store) return store.error();
   impl->store = std::move(*store);
-  auto transport = client::LwsTransport::create(*url, false);
+  auto transport = client::LwsTransport::create(*url, options.tls_ca_file);
   if (!transport) return transport.error();
   impl->transport = std::move(*transport);
   client::CoreOptions co;

@@ -218,3 +218,50 @@ TEST_CASE("api: prepare_suspend stops reconnects - resume reconnects once") {
   REQUIRE(poll_until(client, [&] { return client.state() == ConnectionState::live; }));
   CHECK(server.hellos() == 2);
 }
+
+TEST_CASE("api: wss:// with a private CA - connect and send over TLS") {
+  auto dir = std::filesystem::temp_directory_path() / ("chatsdk_tls_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout " +
+      key + " -out " + cert +
+      " -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    MESSAGE("openssl CLI unavailable: TLS test skipped");
+    return;
+  }
+  test::FakeServer server(cert, key);
+  REQUIRE(server.port() > 0);
+  ClientOptions o = options_for(server, ":memory:");
+  o.server_url = "wss://localhost:" + std::to_string(server.port()) + "/ws";
+  o.tls_ca_file = cert;  // the self-signed certificate is its own CA
+  auto c = Client::create(o);
+  REQUIRE(c.ok());
+  (*c)->connect();
+  REQUIRE(poll_until(**c, [&] { return (*c)->state() == ConnectionState::live; }));
+  auto op = (*c)->send_text("lobby", "over tls");
+  REQUIRE(op.ok());
+  REQUIRE(poll_until(**c, [&] { return (*c)->op(*op)->state == OpState::sent; }));
+  CHECK(server.sent_bodies() == std::vector<std::string>{"over tls"});
+  // an untrusted server is refused: the system store does not know this CA
+  ClientOptions bad = o;
+  bad.tls_ca_file.clear();
+  auto c2 = Client::create(bad);
+  REQUIRE(c2.ok());
+  (*c2)->connect();
+  std::vector<Event> events;
+  CHECK(poll_until(
+      **c2,
+      [&] {
+        for (auto& e : events)
+          if (auto* cc = std::get_if<ConnectionChanged>(&e); cc && cc->retry_in_ms >= 0)
+            return true;
+        return false;
+      },
+      &events));
+  CHECK(server.hellos() == 1);
+  std::filesystem::remove_all(dir);
+}

@@ -20,6 +20,7 @@ struct Session {
 
 struct FakeServer::State {
   lws_context* ctx = nullptr;
+  std::string cert, key;
   int port = 0;
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -157,7 +158,10 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-FakeServer::FakeServer() : s_(std::make_unique<State>()) {
+FakeServer::FakeServer(std::string cert_file, std::string key_file)
+    : s_(std::make_unique<State>()) {
+  s_->cert = std::move(cert_file);
+  s_->key = std::move(key_file);
   lws_set_log_level(LLL_ERR, nullptr);
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
@@ -168,6 +172,11 @@ FakeServer::FakeServer() : s_(std::make_unique<State>()) {
   info.uid = -1;
   info.user = s_.get();
   info.fd_limit_per_thread = 64;
+  if (!s_->cert.empty()) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = s_->cert.c_str();
+    info.ssl_private_key_filepath = s_->key.c_str();
+  }
   s_->ctx = lws_create_context(&info);
   if (s_->ctx == nullptr) return;
   lws_vhost* vh = lws_get_vhost_by_name(s_->ctx, "default");
