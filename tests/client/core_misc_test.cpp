@@ -183,3 +183,24 @@ TEST_CASE("outbox: a body over the server's announced limit is refused before qu
   CHECK(f.core->send_text("g1", std::string(1000, 'x')).ok());
   CHECK(f.store->op_count() == 1);
 }
+
+TEST_CASE("outbox: a resent unnamed channel_create answered already_applied learns its channel") {
+  CoreFixture f;
+  f.go_live();
+  auto c = f.core->create_group("", "Unnamed", {"bob"});
+  REQUIRE(c.ok());
+  auto cc = f.last_sent<proto::ChannelCreate>();
+  REQUIRE(cc);
+  CHECK(cc->channel.empty());
+  proto::AlreadyApplied aa;
+  aa.id = cc->id;
+  aa.channel = "srv-42";
+  aa.client_id = cc->client_id;
+  aa.version = 1;
+  f.clear();
+  f.frame(aa);
+  auto op = f.core->op(*c);
+  CHECK(op->state == OpState::sent);
+  CHECK(op->channel == "srv-42");
+  CHECK(f.sent<proto::Sync>().size() == 1);  // fetch the channel it created
+}

@@ -507,6 +507,7 @@ void Core::handle(const proto::AlreadyApplied& f) {
   if (it != pending_.end()) pending_.erase(it);
   if (row == nullptr) row = find_op_by_client_id(f.client_id);
   if (row == nullptr) return;
+  if (row->op.channel.empty()) row->op.channel = f.channel;  // unnamed channel_create
   bool is_send = row->op.kind == OpKind::send;
   std::string channel = row->op.channel;
   Seq seq = is_send ? f.seq : row->op.seq;
