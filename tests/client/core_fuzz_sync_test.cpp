@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "client/core/list_diff.hpp"
 #include "core_fixture.hpp"
 
 using namespace chatsdk;
@@ -170,6 +171,14 @@ void run_seed(std::uint64_t seed, const std::string& path) {
     CHECK(m.body == truth.body);
   }
   CHECK(held.back().seq == server.msgs.size());
+  // The channel list the app built from diffs alone equals the cache.
+  std::vector<ChannelItem> mirror;
+  for (auto& d : f.events_of<ChannelListDiff>())
+    apply_diff(mirror, d.ops);
+  auto now = f.core->channels();
+  REQUIRE(mirror.size() == now.size());
+  for (std::size_t i = 0; i < now.size(); ++i)
+    CHECK(mirror[i].channel == now[i]);
 }
 
 }  // namespace

@@ -229,6 +229,7 @@ class Core {
   std::vector<TimelineItem> build_timeline(const std::string& channel, Seq floor);
   void overlay_pending(std::vector<TimelineItem>& items) const;
   std::vector<ChannelItem> build_channel_list();
+  std::vector<ChannelItem> refresh_channel_list();
   void emit(Event e) { events_.push_back(std::move(e)); }
   std::string new_client_id();
   bool live() const { return state_ == ConnectionState::live; }
@@ -278,7 +279,8 @@ class Core {
   // view-models
   std::map<std::string, TimelineView> timelines_;
   std::vector<ChannelItem> channel_list_;
-  bool list_dirty_ = false;
+  bool list_rebuild_ = false;             // re-read every channel (eviction)
+  std::set<std::string> dirty_channels_;  // re-read just these rows
   std::set<std::string> dirty_timelines_;
 
   std::vector<Action> actions_;

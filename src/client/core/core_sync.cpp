@@ -404,7 +404,7 @@ void Core::maybe_evict() {
     used = store_.used_bytes();
   }
   if (total == 0) return;
-  list_dirty_ = true;
+  list_rebuild_ = true;
   emit(CacheEvicted{total, before, used});
 }
 

@@ -17,9 +17,19 @@ constexpr std::size_t kInitialWindow = 50;
 }  // namespace
 
 void Core::mark_dirty(const std::string& channel) {
-  list_dirty_ = true;
+  dirty_channels_.insert(channel);
   if (timelines_.count(channel) != 0) dirty_timelines_.insert(channel);
 }
+
+namespace {
+void sort_by_activity(std::vector<ChannelItem>& items) {
+  std::sort(items.begin(), items.end(), [](const ChannelItem& a, const ChannelItem& b) {
+    if (a.channel.last_activity != b.channel.last_activity)
+      return a.channel.last_activity > b.channel.last_activity;
+    return a.key < b.key;
+  });
+}
+}  // namespace
 
 std::vector<ChannelItem> Core::build_channel_list() {
   std::vector<ChannelItem> out;
@@ -27,11 +37,21 @@ std::vector<ChannelItem> Core::build_channel_list() {
     std::string key = row.channel.id;
     out.push_back(ChannelItem{std::move(key), std::move(row.channel)});
   }
-  std::sort(out.begin(), out.end(), [](const ChannelItem& a, const ChannelItem& b) {
-    if (a.channel.last_activity != b.channel.last_activity)
-      return a.channel.last_activity > b.channel.last_activity;
-    return a.key < b.key;
-  });
+  sort_by_activity(out);
+  return out;
+}
+
+// The list after an input: only the channels the input touched are read
+// again (one indexed row each), so a live message costs O(1) queries however
+// many channels the user has.
+std::vector<ChannelItem> Core::refresh_channel_list() {
+  std::vector<ChannelItem> out;
+  out.reserve(channel_list_.size() + dirty_channels_.size());
+  for (const ChannelItem& item : channel_list_)
+    if (dirty_channels_.count(item.key) == 0) out.push_back(item);
+  for (const std::string& id : dirty_channels_)
+    if (auto row = store_.channel(id)) out.push_back(ChannelItem{id, std::move(row->channel)});
+  sort_by_activity(out);
   return out;
 }
 
@@ -128,9 +148,10 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
 }
 
 void Core::flush_views() {
-  if (list_dirty_) {
-    list_dirty_ = false;
-    auto fresh = build_channel_list();
+  if (list_rebuild_ || !dirty_channels_.empty()) {
+    auto fresh = list_rebuild_ ? build_channel_list() : refresh_channel_list();
+    list_rebuild_ = false;
+    dirty_channels_.clear();
     ChannelListDiff d;
     diff_lists(channel_list_, fresh, d.ops);
     channel_list_ = std::move(fresh);

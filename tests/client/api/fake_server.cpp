@@ -231,4 +231,6 @@ std::vector<std::string> FakeServer::sent_bodies() const {
 // every one allocated inside libcrypto, none from chatsdk code). Suppressed for
 // this test executable only; see the client report.
 extern "C" const char* __lsan_default_suppressions();
-extern "C" const char* __lsan_default_suppressions() { return "leak:libcrypto.so\n"; }
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libcrypto.so\n";
+}
