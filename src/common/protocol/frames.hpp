@@ -192,14 +192,16 @@ struct Typing {
   }
 };
 
-/// Keyset history page. `before`: seq < before, newest first kept; `after`:
-/// seq > after; neither: the newest page. Messages are returned in seq order.
+/// Keyset history page. `before`: the `limit` messages just below `before`;
+/// `after`: the `limit` messages just above `after` (`after: 0` = from the
+/// first message); neither: the newest page. At most one of the two.
+/// Messages are returned in seq order.
 struct History {
   static constexpr std::string_view kType = "history";
   RequestId id = 0;
   std::string channel;
-  Seq before = 0;
-  Seq after = 0;
+  std::optional<Seq> before;
+  std::optional<Seq> after;
   std::uint32_t limit = 0;  // 0 = server default; capped at the server's history_max
 
   template <class V>

@@ -183,7 +183,7 @@ struct SyncQuery {
 struct HistoryQuery {
   std::string channel;
   std::string user;  // for reactions[].mine; empty = admin
-  Seq before = 0, after = 0;
+  std::optional<Seq> before, after;  // at most one; neither = newest page
   std::uint32_t limit = 0;
 };
 struct MembersQuery {

@@ -1,0 +1,375 @@
+// SQLite store: group commit, storage failures (full disk via max_db_bytes),
+// restarts with and without close, crash images, kill -9, schema migration.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "server/store/schema.hpp"
+#include "test_store_fixture.hpp"
+
+namespace chatsdk::server::store::test {
+namespace {
+
+/// Every message of a channel, oldest first (admin read: no membership check).
+std::vector<proto::Message> all_messages(StoreFixture& f, const std::string& channel) {
+  // The oldest page is "before 501"; then keyset forward with `after`.
+  std::vector<proto::Message> out = f.history("", channel, 501, 0, 500).messages;
+  if (out.size() < 500) return out;
+  Seq after = out.back().seq;
+  for (;;) {
+    auto page = f.history("", channel, 0, after, 500);
+    out.insert(out.end(), page.messages.begin(), page.messages.end());
+    if (!page.more_after || page.messages.empty()) return out;
+    after = page.messages.back().seq;
+  }
+}
+
+void check_gapless(const std::vector<proto::Message>& msgs) {
+  for (std::size_t i = 0; i < msgs.size(); ++i) REQUIRE(msgs[i].seq == i + 1);
+}
+
+TEST_CASE("store: group commit puts many ops in one transaction and posts once per batch") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "g", {"bob"}).ok());
+  const auto commits_before = f.metrics.commits.load();
+  const auto posts_before = f.poster.posts();
+  constexpr int kOps = 1000;
+  std::vector<WriteResult> results;
+  results.reserve(kOps);
+  for (int i = 0; i < kOps; ++i) {
+    SendOp op;
+    op.user = "alice";
+    op.channel = "g";
+    op.client_id = "gc-" + std::to_string(i);
+    op.body = "message body number " + std::to_string(i);
+    op.now = kNow;
+    f.store->write(std::move(op), [&](WriteResult r) { results.push_back(std::move(r)); });
+  }
+  REQUIRE(f.poster.pump_until([&] { return results.size() == kOps; }));
+  const auto commits = f.metrics.commits.load() - commits_before;
+  const auto posts = f.poster.posts() - posts_before;
+  MESSAGE("1000 sends took " << commits << " commits");
+  CHECK(commits < kOps / 5);
+  CHECK(posts == commits);
+  for (int i = 0; i < kOps; ++i) {
+    REQUIRE(results[static_cast<std::size_t>(i)].ok());
+    CHECK(results[static_cast<std::size_t>(i)].seq == static_cast<Seq>(i + 1));  // submission order
+  }
+  CHECK(f.metrics.commit_failures.load() == 0);
+  std::uint64_t bucketed = 0;
+  for (const auto& b : f.metrics.commit_latency_buckets) bucketed += b.load();
+  CHECK(bucketed == f.metrics.commits.load());
+}
+
+TEST_CASE("store: a lone op on an idle store is committed without waiting for a batch") {
+  StoreFixture f;
+  f.config.group_commit_max_delay_us = 400'000;  // a wait would be obvious
+  f.open();
+  REQUIRE(f.create("alice", "idle", {}).ok());
+  // Load first (batches > 1), then idle, then single sends.
+  std::size_t acked = 0;
+  for (int i = 0; i < 200; ++i) {
+    f.store->write(SendOp{"alice", "idle", "burst-" + std::to_string(i), "x", 0, {}, {}, kNow},
+                   [&](WriteResult) { ++acked; });
+  }
+  REQUIRE(f.poster.pump_until([&] { return acked == 200; }));
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(f.send("alice", "idle", "lone").ok());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count();
+    // Right after load the writer may wait up to the bound for company (plus
+    // the commit itself); once idle it does not wait at all.
+    CHECK(ms < (i == 0 ? 400 + 250 : 250));
+  }
+}
+
+TEST_CASE("store: a full disk fails only the op that does not fit; nothing half-written") {
+  StoreFixture f;
+  f.config.max_body_bytes = 4 * 1024 * 1024;  // let one op need more space than the quota has
+  f.open();
+  REQUIRE(f.create("alice", "d", {"bob"}).ok());
+  for (int i = 0; i < 5; ++i) REQUIRE(f.send("alice", "d", "small").ok());
+  const auto size = std::filesystem::file_size(f.store->path()) +
+                    std::filesystem::file_size(f.store->path() + "-wal");
+  f.store->set_max_db_bytes(size + 256 * 1024);
+
+  // Queue small sends around one that cannot fit: whatever the batching, only
+  // the big one fails and the others keep their order and gapless seqs.
+  std::vector<std::optional<WriteResult>> results(5);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    SendOp op;
+    op.user = "alice";
+    op.channel = "d";
+    op.client_id = "full-" + std::to_string(i);
+    op.body = i == 2 ? std::string(1024 * 1024, 'x') : "fits";
+    op.mentions = {"bob"};
+    op.now = kNow;
+    f.store->write(std::move(op), [&results, i](WriteResult r) { results[i] = std::move(r); });
+  }
+  REQUIRE(f.poster.pump_until([&] {
+    for (const auto& r : results) {
+      if (!r) return false;
+    }
+    return true;
+  }));
+  CHECK(results[2]->error.code == Errc::storage_failed);
+  CHECK(results[0]->seq == 6);
+  CHECK(results[1]->seq == 7);
+  CHECK(results[3]->seq == 8);  // the failed op consumed no seq
+  CHECK(results[4]->seq == 9);
+  CHECK(f.metrics.commit_failures.load() >= 1);
+
+  auto msgs = all_messages(f, "d");
+  REQUIRE(msgs.size() == 9);
+  check_gapless(msgs);
+  for (const auto& m : msgs) CHECK(m.body.size() < 100);
+  // No stray mention or dedupe row from the failed op: its client_id is free.
+  CHECK(find_channel(f.sync("bob", {{"d", 1}}), "d")->mentions == 4);
+
+  // Space comes back: the same op (a client resend) now succeeds as new.
+  f.store->set_max_db_bytes(0);
+  auto retry = f.send("alice", "d", std::string(1024 * 1024, 'x'), "full-2");
+  REQUIRE(retry.ok());
+  CHECK_FALSE(retry.already_applied);
+  CHECK(retry.seq == 10);
+  CHECK(retry.version == 11);
+}
+
+TEST_CASE("store: a failed transaction leaves no trace in the writer's memory either") {
+  StoreFixture f;
+  f.config.max_metadata_bytes = 4 * 1024 * 1024;
+  f.open();
+  REQUIRE(f.create("alice", "keep", {"bob"}).ok());
+  const auto size = std::filesystem::file_size(f.store->path()) +
+                    std::filesystem::file_size(f.store->path() + "-wal");
+  f.store->set_max_db_bytes(size + 128 * 1024);
+  const std::string huge = "{\"x\":\"" + std::string(1024 * 1024, 'y') + "\"}";
+
+  // A channel whose creation did not commit does not exist afterwards.
+  CreateChannelOp create;
+  create.user = "alice";
+  create.client_id = "create-big";
+  create.channel = "ghost";
+  create.metadata.json = huge;
+  CHECK(f.write(create).error.code == Errc::storage_failed);
+  CHECK(f.send("alice", "ghost", "hello?").error.code == Errc::not_found);
+
+  // A channel update that did not commit leaves the old name and version.
+  UpdateChannelOp up;
+  up.user = "alice";
+  up.channel = "keep";
+  up.client_id = "update-big";
+  up.name = "new name";
+  up.metadata = proto::JsonObject{huge};
+  CHECK(f.write(up).error.code == Errc::storage_failed);
+  UpdateChannelOp noop;
+  noop.user = "alice";
+  noop.channel = "keep";
+  noop.client_id = "noop";
+  auto state = f.write(noop);
+  REQUIRE(state.ok());
+  CHECK(state.channel_state->info.name == "keep");
+  CHECK(state.version == 1);
+
+  // With space back, both succeed as first-time ops (no dedupe row was kept).
+  f.store->set_max_db_bytes(0);
+  auto created = f.write(create);
+  REQUIRE(created.ok());
+  CHECK_FALSE(created.already_applied);
+  auto updated = f.write(up);
+  REQUIRE(updated.ok());
+  CHECK(updated.version == 2);
+  CHECK(updated.channel_state->info.name == "new name");
+}
+
+TEST_CASE("store: reopening after close continues every counter") {
+  StoreFixture f;
+  f.config.durability = Durability::full;  // synchronous=FULL path (power-loss safe)
+  f.open();
+  REQUIRE(f.create("alice", "k", {"bob"}).ok());
+  for (int i = 0; i < 10; ++i) f.send("alice", "k", "x");
+  REQUIRE(f.react("bob", "k", 3, "👍").ok());
+  f.close();
+  // close() checkpointed: the WAL is gone or empty.
+  const std::string wal = f.dir.path + "/chat.db-wal";
+  const bool wal_empty = !std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0;
+  CHECK(wal_empty);
+  f.open();
+  auto r = f.send("alice", "k", "after restart");
+  CHECK(r.seq == 11);
+  CHECK(r.version == 13);  // 1 create + 10 sends + 1 reaction + this
+  check_gapless(all_messages(f, "k"));
+}
+
+TEST_CASE("store: a crash image (db + wal copied while open) holds every acked write") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "x", {"bob"}).ok());
+  for (int i = 0; i < 300; ++i) REQUIRE(f.send("alice", "x", "m" + std::to_string(i)).ok());
+  REQUIRE(f.react("bob", "x", 5, "🔥").ok());
+  // Everything above was acked; copy the files as a crash would leave them
+  // (no checkpoint, no shm: SQLite recovers from the WAL).
+  TempDir crash;
+  namespace fs = std::filesystem;
+  fs::copy_file(f.store->path(), crash.path + "/chat.db");
+  REQUIRE(fs::exists(f.store->path() + "-wal"));
+  fs::copy_file(f.store->path() + "-wal", crash.path + "/chat.db-wal");
+
+  StoreFixture g;
+  g.config.data_dir = crash.path;
+  g.open();
+  auto msgs = all_messages(g, "x");
+  REQUIRE(msgs.size() == 300);
+  check_gapless(msgs);
+  CHECK(msgs[4].reactions.size() == 1);
+  auto r = g.send("alice", "x", "after crash");
+  CHECK(r.seq == 301);
+  CHECK(r.version == 303);
+  CHECK(g.send("alice", "x", "m0-dup", "c2").already_applied);  // dedupe survived too
+  f.close();
+}
+
+TEST_CASE("store: kill -9 mid-stream loses nothing acked and reuses no seq") {
+  TempDir dir;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Child: keep 64 sends in flight forever; report each acked seq.
+    ::close(fds[0]);
+    Config config;
+    config.data_dir = dir.path;
+    TestPoster poster;
+    Metrics metrics;
+    SqliteStore store(config, poster, metrics);
+    if (!store.open()) _exit(2);
+    bool created = false;
+    CreateChannelOp c;
+    c.user = "alice";
+    c.channel = "k9";
+    c.client_id = "create";
+    store.write(c, [&](WriteResult r) { created = r.ok(); });
+    poster.pump_until([&] { return created; });
+    int in_flight = 0;
+    std::uint64_t n = 0;
+    for (;;) {
+      while (in_flight < 64) {
+        SendOp op;
+        op.user = "alice";
+        op.channel = "k9";
+        op.client_id = "k" + std::to_string(n++);
+        op.body = "payload";
+        ++in_flight;
+        store.write(std::move(op), [&, fd = fds[1]](WriteResult r) {
+          --in_flight;
+          if (!r.ok()) _exit(3);
+          const std::uint64_t seq = r.seq;
+          if (write(fd, &seq, sizeof seq) != sizeof seq) _exit(4);
+        });
+      }
+      poster.pump_until([&] { return in_flight < 64; });
+    }
+  }
+  ::close(fds[1]);
+  std::set<Seq> acked;
+  Seq seq = 0;
+  while (acked.size() < 3000 && read(fds[0], &seq, sizeof seq) == sizeof seq) acked.insert(seq);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ::close(fds[0]);
+  REQUIRE(acked.size() == 3000);
+
+  StoreFixture f;
+  f.config.data_dir = dir.path;
+  f.open();
+  auto msgs = all_messages(f, "k9");
+  check_gapless(msgs);
+  REQUIRE(msgs.size() >= acked.size());
+  for (Seq s : acked) CHECK(msgs[s - 1].seq == s);
+  MESSAGE("acked " << acked.size() << ", committed " << msgs.size());
+  auto next = f.send("alice", "k9", "after kill");
+  CHECK(next.seq == msgs.size() + 1);
+}
+
+TEST_CASE("store: an older schema version upgrades in place without losing rows") {
+  TempDir dir;
+  {
+    Db db;
+    REQUIRE(db.open(dir.path + "/chat.db", false).ok());
+    REQUIRE(migrate(db, 1).ok());
+    REQUIRE(db.exec(R"sql(
+      INSERT INTO channels (id, cid, kind, name, created_by, created_at, last_seq, version, member_count)
+        VALUES (1, 'old', 1, 'Old channel', 'alice', 1, 2, 3, 2);
+      INSERT INTO members (channel, user, role, version) VALUES (1, 'alice', 2, 1), (1, 'bob', 0, 1);
+      INSERT INTO messages (channel, seq, version, created_version, sender, client_id, body, created_at, mentions)
+        VALUES (1, 1, 2, 2, 'alice', 'o1', 'first', 1, '["bob"]'),
+               (1, 2, 3, 3, 'alice', 'o2', 'second', 2, '');
+      PRAGMA user_version = 1;
+    )sql"));
+  }
+  StoreFixture f;
+  f.config.data_dir = dir.path;
+  f.open();
+  {
+    Db db;
+    REQUIRE(db.open(dir.path + "/chat.db", false).ok());
+    Query q(db, "PRAGMA user_version");
+    REQUIRE(q.step());
+    CHECK(q.u64(0) == schema_version());
+  }
+  auto state = f.store->load();
+  REQUIRE(state.ok());
+  REQUIRE(state->channels.size() == 1);
+  CHECK(state->channels[0].info.name == "Old channel");
+  CHECK(state->channels[0].members.size() == 2);
+  auto msgs = all_messages(f, "old");
+  REQUIRE(msgs.size() == 2);
+  CHECK(msgs[0].body == "first");
+  // v2 backfilled the mentions table from the stored arrays.
+  CHECK(find_channel(f.sync("bob", {{"old", 3}}), "old")->mentions == 1);
+  auto r = f.send("bob", "old", "new");
+  CHECK(r.seq == 3);
+  CHECK(r.version == 4);
+  CHECK(f.send("alice", "old", "dup", "o1").already_applied);
+}
+
+TEST_CASE("store: a database newer than the binary is refused") {
+  TempDir dir;
+  {
+    Db db;
+    REQUIRE(db.open(dir.path + "/chat.db", false).ok());
+    REQUIRE(db.exec("PRAGMA user_version = 999"));
+  }
+  Config config;
+  config.data_dir = dir.path;
+  TestPoster poster;
+  Metrics metrics;
+  SqliteStore store(config, poster, metrics);
+  auto r = store.open();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.code() == Errc::io_error);
+}
+
+TEST_CASE("store: writes after close are refused with unavailable") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "z", {}).ok());
+  bool done = false;
+  f.store->close([&] { done = true; });
+  REQUIRE(f.poster.pump_until([&] { return done; }));
+  auto r = f.send("alice", "z", "late");
+  CHECK(r.error.code == Errc::unavailable);
+  CHECK(f.read_raw(HistoryQuery{"z", "alice", 0, 0, 0}).code() == Errc::unavailable);
+}
+
+}  // namespace
+}  // namespace chatsdk::server::store::test
