@@ -25,6 +25,8 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
   me_ = store_.meta("user");
   if (std::string b = store_.meta("max_body_bytes"); !b.empty())
     std::from_chars(b.data(), b.data() + b.size(), max_body_bytes_);  // stays 0 if unreadable
+  if (std::string b = store_.meta("max_metadata_bytes"); !b.empty())
+    std::from_chars(b.data(), b.data() + b.size(), max_metadata_bytes_);
   (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
@@ -191,8 +193,11 @@ void Core::on_closed(ConnId conn, std::uint16_t code, const std::string& reason)
   bool immediate = false;
   switch (code) {
     case static_cast<std::uint16_t>(proto::CloseCode::auth_failed):
+      // The protocol says: stop and report. connect() again once the token
+      // provider has a different token (the same one would be refused again).
       why = Errc::auth_failed;
       rejected_token_ = token_;
+      want_connected_ = false;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::token_expired):
       why = Errc::token_expired;
@@ -331,6 +336,10 @@ void Core::handle(const proto::Welcome& f) {
   if (f.limits.max_body_bytes != 0 && f.limits.max_body_bytes != max_body_bytes_) {
     max_body_bytes_ = f.limits.max_body_bytes;
     store_.set_meta("max_body_bytes", std::to_string(max_body_bytes_));
+  }
+  if (f.limits.max_metadata_bytes != 0 && f.limits.max_metadata_bytes != max_metadata_bytes_) {
+    max_metadata_bytes_ = f.limits.max_metadata_bytes;
+    store_.set_meta("max_metadata_bytes", std::to_string(max_metadata_bytes_));
   }
   heartbeat_ms_ = opt_.heartbeat_ms != 0 ? opt_.heartbeat_ms
                   : f.heartbeat_ms != 0  ? f.heartbeat_ms

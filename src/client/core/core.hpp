@@ -262,6 +262,8 @@ class Core {
   bool resync_wanted_ = false;
   std::string me_;
   std::uint32_t max_body_bytes_ = 0;  // from welcome.limits (persisted); 0 = protocol maximum
+  std::uint32_t max_metadata_bytes_ = 0;
+  Result<void> check_limits(const std::string& body, const std::string& metadata) const;
 
   // outbox (open ops in memory, by id)
   std::map<OpId, OpRow> ops_;
