@@ -245,3 +245,21 @@ TEST_CASE("core: unsupported_protocol and kicked are not retried") {
     CHECK(f.actions.empty());
   }
 }
+
+TEST_CASE("core: notice retry_after_ms is the floor of the next reconnect delay") {
+  CoreFixture f;
+  f.options.backoff = BackoffOptions{100, 200, 2.0};
+  f.open();
+  f.go_live();
+  proto::Notice n;
+  n.code = proto::NoticeCode::going_away;
+  n.retry_after_ms = 2'000;
+  f.frame(n);
+  f.core->on_closed(f.conn, 1001, "restart");
+  f.pump();
+  CHECK(f.events_of<ConnectionChanged>().back().retry_in_ms >= 2'000);
+  f.await_open();
+  f.core->on_failed(f.conn, "still down");
+  f.pump();
+  CHECK(f.events_of<ConnectionChanged>().back().retry_in_ms <= 200);  // only once
+}

@@ -132,6 +132,8 @@ void Core::schedule_reconnect(Errc reason, const std::string& detail, bool immed
     return;
   }
   std::int64_t delay = immediate ? 0 : static_cast<std::int64_t>(backoff_.next_delay_ms());
+  delay = std::max<std::int64_t>(delay, min_retry_delay_);  // the server asked us to wait
+  min_retry_delay_ = 0;
   reconnect_at_ = now() + delay;
   set_state(ConnectionState::disconnected, reason, detail, delay);
 }
@@ -351,6 +353,7 @@ void Core::handle(const proto::Welcome& f) {
 
 void Core::handle(const proto::Notice& f) {
   if (f.code == proto::NoticeCode::token_expiring) refresh_token_now();
+  if (f.retry_after_ms != 0) min_retry_delay_ = f.retry_after_ms;
   // going_away / slow_consumer: the close that follows drives the reconnect.
 }
 

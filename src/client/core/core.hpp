@@ -252,6 +252,7 @@ class Core {
   std::string token_;
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
+  std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;
   std::int64_t last_rx_ = 0;
