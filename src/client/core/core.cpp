@@ -375,6 +375,7 @@ void Core::handle(const proto::ErrorFrame& f) {
     case Pending::Kind::sync:
       // Without a completed sync the client cannot go live; start over.
       sync_req_ = 0;
+      min_retry_delay_ = f.retry_after_ms;
       drop(code, "sync failed: " + f.code, 1000);
       break;
     case Pending::Kind::auth_refresh:
