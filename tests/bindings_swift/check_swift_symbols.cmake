@@ -1,7 +1,8 @@
 # Every chat_* function the Swift wrapper calls is declared in chatsdk.h (the
 # wrapper cannot be compiled here: no Swift toolchain on the CI image).
-# -DSWIFT=<ChatSDK.swift> -DHEADERS=<chatsdk.h;chatsdk_status.h>
+# -DSWIFT=<ChatSDK.swift> -DINCLUDE_DIR=<bindings/c/include/chatsdk>
 file(READ ${SWIFT} swift)
+file(GLOB HEADERS ${INCLUDE_DIR}/*.h)
 set(decls "")
 foreach(h IN LISTS HEADERS)
   file(READ ${h} text)

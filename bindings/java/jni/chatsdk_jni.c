@@ -442,13 +442,15 @@ static jstring list_json(JNIEnv *env, jlong h, chat_status st, chat_list *l) {
 JNIEXPORT jstring JNICALL JNI_FN(channelsJson)(JNIEnv *env, jclass cls, jlong h) {
   (void)cls;
   chat_list *l = NULL;
-  return list_json(env, h, chat_client_channels(handle(h), &l), l);
+  chat_status st = chat_client_channels(handle(h), &l);  /* before l is read */
+  return list_json(env, h, st, l);
 }
 
 JNIEXPORT jstring JNICALL JNI_FN(pendingOpsJson)(JNIEnv *env, jclass cls, jlong h) {
   (void)cls;
   chat_list *l = NULL;
-  return list_json(env, h, chat_client_pending_ops(handle(h), &l), l);
+  chat_status st = chat_client_pending_ops(handle(h), &l);
+  return list_json(env, h, st, l);
 }
 
 JNIEXPORT jstring JNICALL JNI_FN(messagesJson)(JNIEnv *env, jclass cls, jlong h, jstring channel,
@@ -459,7 +461,8 @@ JNIEXPORT jstring JNICALL JNI_FN(messagesJson)(JNIEnv *env, jclass cls, jlong h,
   jstring out = NULL;
   if (!args_failed(env, oom)) {
     chat_list *l = NULL;
-    out = list_json(env, h, chat_client_messages(handle(h), ch, newest > 0 ? (size_t)newest : 0, &l), l);
+    chat_status st = chat_client_messages(handle(h), ch, newest > 0 ? (size_t)newest : 0, &l);
+    out = list_json(env, h, st, l);
   }
   free(ch);
   return out;
@@ -473,7 +476,8 @@ JNIEXPORT jstring JNICALL JNI_FN(messagesJson)(JNIEnv *env, jclass cls, jlong h,
     jstring out = NULL;                                                                      \
     if (!args_failed(env, oom)) {                                                            \
       chat_list *l = NULL;                                                                   \
-      out = list_json(env, h, cfn(handle(h), ch, &l), l);                                    \
+      chat_status st = cfn(handle(h), ch, &l);                                               \
+      out = list_json(env, h, st, l);                                                        \
     }                                                                                        \
     free(ch);                                                                                \
     return out;                                                                              \
