@@ -186,6 +186,52 @@ public final class ChatClientTest {
       Message back = aliceIn.message("room1", m -> m.body.equals("hi alice") && m.seq > 0, "alice receives reply");
       check(back.sender.equals("bob") && back.replyTo == seq, "reply from bob to the hello");
       check(alice.messages("room1", 10).stream().anyMatch(m -> m.body.equals("hi alice")), "reply cached");
+      check(alice.members("room1").stream().map(m -> m.user).sorted().toList().equals(List.of("alice", "bob")),
+          "members query");
+
+      // Edit and reaction reach the other side.
+      ChatEvent.OpChanged edited = aliceIn.settled(alice.edit("room1", seq, null, "hello bob (edited)", null, 41));
+      check(edited.op.state.equals("sent") && edited.tag == 41, "edit settled: " + edited.op);
+      Message editedMsg = bobIn.message("room1", m -> m.seq == seq && m.body.equals("hello bob (edited)"), "bob sees edit");
+      check(editedMsg.editedAt > 0, "edited_at set");
+      ChatEvent.OpChanged reacted = bobIn.settled(bob.react("room1", seq, null, "\uD83D\uDC4D", true, 51));
+      check(reacted.op.state.equals("sent") && reacted.tag == 51, "react settled: " + reacted.op);
+      aliceIn.message("room1", m -> m.seq == seq && m.reactions.stream()
+          .anyMatch(r -> r.emoji.equals("\uD83D\uDC4D") && r.count == 1), "alice sees reaction");
+      ChatEvent.OpChanged read = aliceIn.settled(alice.markRead("room1", 0, 61));
+      check(!read.op.state.equals("failed") && read.tag == 61, "mark read settled: " + read.op);
+
+      // Ephemeral: presence answer carries the tag; typing reaches the other member.
+      alice.queryPresence(List.of("bob"), 71);
+      ChatEvent.Presence p = aliceIn.await(ChatEvent.Presence.class, ev -> ev.tag == 71, "presence answer");
+      check(p.user.equals("bob") && p.online, "bob online");
+      bob.typing("room1");
+      aliceIn.await(ChatEvent.Typing.class, ev -> ev.channel.equals("room1") && ev.users.contains("bob"), "typing");
+
+      // History paging answers with the tag.
+      alice.loadOlder("room1", 81);
+      ChatEvent.HistoryLoaded h = aliceIn.await(ChatEvent.HistoryLoaded.class, ev -> ev.tag == 81, "history page");
+      check(h.channel.equals("room1"), "history channel");
+
+      // A failed op can be retried (its events then carry the new tag); a queued one cancelled.
+      long bad = bob.send("no-such-room", "x", 91);
+      ChatEvent.OpChanged failed = bobIn.settled(bad);
+      check(failed.op.state.equals("failed") && failed.op.failureCode != null, "send to unknown room fails: " + failed.op);
+      bob.retry(bad, 92);
+      ChatEvent.OpChanged again = bobIn.await(ChatEvent.OpChanged.class, ev -> ev.op.id == bad && ev.tag == 92,
+          "retried op event");
+      check(again.tag == 92, "retry tag");
+      bob.suspend();
+      bobIn.await(ChatEvent.Connection.class, ev -> ev.state.equals("disconnected"), "bob suspended");
+      long queued = bob.send("room1", "never sent", 93);
+      bob.cancel(queued);
+      ChatEvent.OpChanged cancelled = bobIn.settled(queued);
+      check(cancelled.op.state.equals("cancelled"), "cancelled queued op: " + cancelled.op);
+      bob.resume();
+      bobIn.await(ChatEvent.Connection.class, ChatEvent.Connection::isLive, "bob resumed");
+      ChatEvent.OpChanged after = bobIn.settled(bob.send("room1", "back", 94));
+      check(after.op.state.equals("sent"), "send after resume: " + after.op);
+      aliceIn.message("room1", m -> m.body.equals("back"), "alice receives after resume");
 
       check(aliceIn.failure == null && bobIn.failure == null, "no listener failures");
       alice.close();
