@@ -306,7 +306,8 @@ public final class ChatClient: @unchecked Sendable {
     var o = chat_client_options()
     chat_client_options_init(&o)
     let url = strdup(serverURL), db = strdup(databasePath)
-    let dev = deviceId.map { strdup($0) } ?? nil, tok = token.map { strdup($0) } ?? nil
+    let dev: UnsafeMutablePointer<CChar>? = deviceId.flatMap { strdup($0) }
+    let tok: UnsafeMutablePointer<CChar>? = token.flatMap { strdup($0) }
     defer { free(url); free(db); free(dev); free(tok) }
     o.server_url = UnsafePointer(url)
     o.database_path = UnsafePointer(db)

@@ -155,7 +155,14 @@ public final class ChatClient implements AutoCloseable {
         Native.poll(handle, pollIntervalMs);
         String json;
         while (!stopping && (json = Native.nextEventJson(handle)) != null) {
-          dispatch(ChatEvent.fromJson(json));
+          ChatEvent ev;
+          try {
+            ev = ChatEvent.fromJson(json);
+          } catch (IllegalArgumentException bad) {  // a rendering this reader cannot parse: skip it
+            fail(bad);
+            continue;
+          }
+          dispatch(ev);
         }
       }
     } catch (RuntimeException e) {
@@ -167,13 +174,22 @@ public final class ChatClient implements AutoCloseable {
   }
 
   private void fail(Throwable e) {
-    executor.execute(() -> {
+    post(() -> {
       for (ChatListener l : listeners) l.onListenerFailure(e);
     });
   }
 
+  /** Hands a task to the app's executor; one that was shut down drops it. */
+  private void post(Runnable r) {
+    try {
+      executor.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException ignored) {
+      // The app shut its executor down before closing the client: nobody listens.
+    }
+  }
+
   private void dispatch(ChatEvent ev) {
-    executor.execute(() -> {
+    post(() -> {
       for (ChatListener l : listeners) {
         try {
           l.onEvent(ev);
