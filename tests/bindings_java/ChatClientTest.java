@@ -233,6 +233,21 @@ public final class ChatClientTest {
       check(after.op.state.equals("sent"), "send after resume: " + after.op);
       aliceIn.message("room1", m -> m.body.equals("back"), "alice receives after resume");
 
+      // A TokenProvider instead of a fixed token: asked on connect, on the event thread.
+      Inbox carolIn = new Inbox();
+      String carolToken = mintToken(secret, "carol");
+      java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+      try (ChatClient carol = new ChatClient.Builder(url, dir.resolve("carol.db").toString())
+               .tokenProvider(() -> {
+                 asked.incrementAndGet();
+                 return carolToken;
+               })
+               .listener(carolIn).build()) {
+        carol.connect();
+        carolIn.await(ChatEvent.Connection.class, ChatEvent.Connection::isLive, "carol live via provider");
+        check(asked.get() >= 1 && carol.userId().equals("carol"), "token provider used");
+      }
+
       check(aliceIn.failure == null && bobIn.failure == null, "no listener failures");
       alice.close();
       alice.close();  // idempotent

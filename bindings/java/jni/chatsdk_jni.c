@@ -124,6 +124,65 @@ static int args_failed(JNIEnv *env, int oom) {
   return 0;
 }
 
+/* ---- token provider ---------------------------------------------------------- */
+
+/* token_user_data of a client whose Java side gave a TokenProvider. Owned by
+ * the Java ChatClient (tokenContextCreate / tokenContextFree), freed after the
+ * client is destroyed. */
+typedef struct {
+  JavaVM *vm;
+  jobject provider; /* global ref */
+} token_ctx;
+
+/* chat_token_fn: runs inside chat_client_poll on the wrapper's event thread,
+ * which is a Java thread, so the JNIEnv is at hand. A provider that throws or
+ * returns null leaves the stored token as it is. */
+static void token_fn(void *user_data, chat_client *c) {
+  token_ctx *t = (token_ctx *)user_data;
+  JNIEnv *env = NULL;
+  if ((*t->vm)->GetEnv(t->vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK || env == NULL) return;
+  jclass cls = (*env)->GetObjectClass(env, t->provider);
+  jmethodID mid = cls ? (*env)->GetMethodID(env, cls, "token", "()Ljava/lang/String;") : NULL;
+  if (mid == NULL) {
+    (*env)->ExceptionClear(env);
+    return;
+  }
+  jstring tok = (jstring)(*env)->CallObjectMethod(env, t->provider, mid);
+  if ((*env)->ExceptionCheck(env)) {
+    (*env)->ExceptionClear(env);
+    return;
+  }
+  if (tok != NULL) {
+    int oom = 0;
+    char *jwt = utf8(env, tok, &oom);
+    if (jwt != NULL) chat_client_set_token(c, jwt);
+    free(jwt);
+    (*env)->ExceptionClear(env);
+    (*env)->DeleteLocalRef(env, tok);
+  }
+  (*env)->DeleteLocalRef(env, cls);
+}
+
+JNIEXPORT jlong JNICALL JNI_FN(tokenContextCreate)(JNIEnv *env, jclass cls, jobject provider) {
+  (void)cls;
+  token_ctx *t = calloc(1, sizeof *t);
+  if (t == NULL || (*env)->GetJavaVM(env, &t->vm) != JNI_OK ||
+      (t->provider = (*env)->NewGlobalRef(env, provider)) == NULL) {
+    free(t);
+    throw_status(env, CHAT_E_INTERNAL, "out of memory creating the token provider context");
+    return 0;
+  }
+  return (jlong)(intptr_t)t;
+}
+
+JNIEXPORT void JNICALL JNI_FN(tokenContextFree)(JNIEnv *env, jclass cls, jlong ctx) {
+  (void)cls;
+  token_ctx *t = (token_ctx *)(intptr_t)ctx;
+  if (t == NULL) return;
+  (*env)->DeleteGlobalRef(env, t->provider);
+  free(t);
+}
+
 /* ---- library ---------------------------------------------------------------- */
 
 JNIEXPORT jstring JNICALL JNI_FN(version)(JNIEnv *env, jclass cls) {
@@ -146,7 +205,8 @@ JNIEXPORT jstring JNICALL JNI_FN(statusStr)(JNIEnv *env, jclass cls, jint st) {
 JNIEXPORT jlong JNICALL JNI_FN(create)(JNIEnv *env, jclass cls, jstring url, jstring db,
                                        jstring device, jstring token, jint history_page,
                                        jint heartbeat_ms, jint backoff_initial_ms,
-                                       jint backoff_max_ms, jlong cache_cap_bytes) {
+                                       jint backoff_max_ms, jlong cache_cap_bytes,
+                                       jlong token_ctx_handle) {
   (void)cls;
   int oom = 0;
   char *u = utf8(env, url, &oom), *d = utf8(env, db, &oom), *dev = utf8(env, device, &oom),
@@ -164,6 +224,10 @@ JNIEXPORT jlong JNICALL JNI_FN(create)(JNIEnv *env, jclass cls, jstring url, jst
     if (backoff_initial_ms > 0) o.backoff_initial_ms = (uint32_t)backoff_initial_ms;
     if (backoff_max_ms > 0) o.backoff_max_ms = (uint32_t)backoff_max_ms;
     if (cache_cap_bytes > 0) o.cache_cap_bytes = (uint64_t)cache_cap_bytes;
+    if (token_ctx_handle != 0) {
+      o.token_fn = token_fn;
+      o.token_user_data = (void *)(intptr_t)token_ctx_handle;
+    }
     chat_status st = chat_client_create(&o, &c);
     if (st != CHAT_OK) throw_status(env, st, chat_client_errmsg(NULL));
   }

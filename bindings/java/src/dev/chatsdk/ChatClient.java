@@ -66,6 +66,7 @@ public final class ChatClient implements AutoCloseable {
     private final String serverUrl;
     private final String databasePath;
     private String token;
+    private TokenProvider tokenProvider;
     private String deviceId;
     private int historyPage;
     private int heartbeatMs;
@@ -84,6 +85,10 @@ public final class ChatClient implements AutoCloseable {
 
     /** The JWT used to connect (replace it later with {@link ChatClient#setToken}). */
     public Builder token(String jwt) { this.token = jwt; return this; }
+
+    /** Asked for a token on every connect and when the current one expired
+     *  (on the event thread; keep it fast, return a cached token). */
+    public Builder tokenProvider(TokenProvider p) { this.tokenProvider = p; return this; }
 
     public Builder deviceId(String id) { this.deviceId = id; return this; }
 
@@ -122,13 +127,20 @@ public final class ChatClient implements AutoCloseable {
   private final int pollIntervalMs;
   private final Thread loop;
   private volatile long handle;
+  private final long tokenContext;  // the TokenProvider's native side, freed after destroy
   private volatile boolean stopping;
   private volatile boolean destroyOnExit;
   private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
   private ChatClient(Builder b) {
-    handle = Native.create(b.serverUrl, b.databasePath, b.deviceId, b.token, b.historyPage,
-        b.heartbeatMs, b.backoffInitialMs, b.backoffMaxMs, b.cacheCapBytes);
+    tokenContext = b.tokenProvider != null ? Native.tokenContextCreate(b.tokenProvider) : 0;
+    try {
+      handle = Native.create(b.serverUrl, b.databasePath, b.deviceId, b.token, b.historyPage,
+          b.heartbeatMs, b.backoffInitialMs, b.backoffMaxMs, b.cacheCapBytes, tokenContext);
+    } catch (RuntimeException e) {
+      Native.tokenContextFree(tokenContext);
+      throw e;
+    }
     executor = b.executor;
     pollIntervalMs = b.pollIntervalMs;
     listeners.addAll(b.listeners);
@@ -283,6 +295,7 @@ public final class ChatClient implements AutoCloseable {
       long h = handle;
       handle = 0;
       Native.destroy(h);
+      if (h != 0) Native.tokenContextFree(tokenContext);
     } finally {
       lock.writeLock().unlock();
     }

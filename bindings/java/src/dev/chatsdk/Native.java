@@ -23,7 +23,9 @@ final class Native {
   static native String statusStr(int status);
 
   static native long create(String url, String db, String deviceId, String token, int historyPage,
-      int heartbeatMs, int backoffInitialMs, int backoffMaxMs, long cacheCapBytes);
+      int heartbeatMs, int backoffInitialMs, int backoffMaxMs, long cacheCapBytes, long tokenContext);
+  static native long tokenContextCreate(TokenProvider provider);
+  static native void tokenContextFree(long ctx);
   static native void destroy(long h);
   static native void setToken(long h, String jwt);
   static native void connect(long h);
