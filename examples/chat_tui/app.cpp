@@ -51,7 +51,11 @@ void App::on_event(const chat_event* ev) {
       }
       break;
     case CHAT_EVENT_TIMELINE_DIFF:
-      if (model.selected == chat_event_channel(ev)) apply_timeline_diff(model, ev);
+      if (model.selected == chat_event_channel(ev)) {
+        apply_timeline_diff(model, ev);
+        // Message 1 on screen: nothing older exists.
+        if (!model.rows.empty() && model.rows.front().seq == 1) model.more_before = false;
+      }
       break;
     case CHAT_EVENT_OP: {
       const chat_op* op = chat_event_op(ev);

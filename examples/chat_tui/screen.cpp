@@ -131,7 +131,8 @@ std::string render(App& app, int cols, int rows) {
             "or talk to someone with /dm USER. /help lists every command."};
   } else {
     hist = history_lines(m, me, right - 1);
-    if (m.more_before && m.timeline_open) hist.insert(hist.begin(), "   … /up for older messages");
+    bool empty = m.rows.empty() && sel != nullptr && sel->last_seq == 0;
+    if (m.more_before && m.timeline_open && !empty) hist.insert(hist.begin(), "   … /up for older messages");
   }
   const int total = static_cast<int>(hist.size());
   const int max_scroll = std::max(0, total - view);
