@@ -62,7 +62,13 @@ void App::on_event(const chat_event* ev) {
       chat_op_state st = chat_op_get_state(op);
       if (st == CHAT_OP_FAILED) {
         std::string reason = chat_op_failure_reason(op);
-        set_notice("op " + std::to_string(chat_op_id(op)) + " failed: " +
+        static const char* const kKinds[] = {"send", "edit", "delete", "react", "unreact",
+                                             "mark read", "create channel", "add members (join)",
+                                             "remove members", "set profile"};
+        auto kind = static_cast<std::size_t>(chat_op_get_kind(op));
+        std::string what = kind < sizeof kKinds / sizeof kKinds[0] ? kKinds[kind] : "op";
+        std::string ch = chat_op_channel(op);
+        set_notice(what + (ch.empty() ? "" : " in " + ch) + " failed: " +
                    chat_status_name(chat_op_failure(op)) + (reason.empty() ? "" : " (" + reason + ")"));
       }
       // A channel created without an id gets the server's id when sent.
