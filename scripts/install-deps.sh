@@ -9,7 +9,7 @@ packages=(
   libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
   libsqlite3-dev sqlite3 libsodium-dev libssl-dev libfmt-dev
   doctest-dev rapidjson-dev
-  python3 python3-websockets tmux
+  python3 python3-websockets tmux openjdk-17-jdk-headless
 )
 
 missing=()

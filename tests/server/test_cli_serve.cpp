@@ -89,7 +89,7 @@ TEST_CASE("serve: hello/welcome over the real binary, metrics, admin auth, SIGTE
 }
 
 TEST_CASE(
-    "serve: a reader keeps up through a fan-out burst; a client that stops reading gets 4009") {
+    "serve: a reader keeps up through a fan-out burst, a client that stops reading gets 4009") {
   auto server = ServerProcess::start(
       CHATSDK_SERVER_BINARY,
       {"--send-queue-max-bytes", "65536", "--sends-per-second", "1000000", "--send-burst",

@@ -197,7 +197,7 @@ TEST_CASE("fanout: acks and events keep commit order per channel") {
 }
 
 TEST_CASE(
-    "fanout: typing is not relayed in large channels or above the threshold; non-members get "
+    "fanout: typing is not relayed in large channels or above the threshold, non-members get "
     "not_member") {
   Harness h(
       [](FakeStore& st) {

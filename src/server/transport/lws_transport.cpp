@@ -187,6 +187,12 @@ struct LwsTransport::Impl {
   bool loop_inited = false;
   uv_async_t wake{};
   uv_timer_t tick{};
+  // Runs once per loop turn, after I/O callbacks: writes what this turn queued.
+  uv_check_t flush_check{};
+  // Active only while `dirty` is non-empty, so that frames queued from a timer
+  // callback (before the poll phase) do not wait for the next I/O wakeup.
+  uv_idle_t flush_soon{};
+  std::vector<SessionId> dirty;  // sessions whose queue went non-empty this turn
   uv_signal_t sigterm{};
   uv_signal_t sigint{};
   bool handles_inited = false;
@@ -306,6 +312,11 @@ struct LwsTransport::Impl {
     wake.data = this;
     uv_timer_init(&loop, &tick);
     tick.data = this;
+    uv_check_init(&loop, &flush_check);
+    flush_check.data = this;
+    uv_check_start(&flush_check, &Impl::on_flush_check);
+    uv_idle_init(&loop, &flush_soon);
+    flush_soon.data = this;
     uv_signal_init(&loop, &sigterm);
     sigterm.data = this;
     uv_signal_init(&loop, &sigint);
@@ -366,6 +377,10 @@ struct LwsTransport::Impl {
     if (handles_inited) {
       uv_timer_stop(&tick);
       uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+      uv_check_stop(&flush_check);
+      uv_close(reinterpret_cast<uv_handle_t*>(&flush_check), nullptr);
+      uv_idle_stop(&flush_soon);
+      uv_close(reinterpret_cast<uv_handle_t*>(&flush_soon), nullptr);
       uv_signal_stop(&sigterm);
       uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
       uv_signal_stop(&sigint);
@@ -412,6 +427,26 @@ struct LwsTransport::Impl {
     auto* self = static_cast<Impl*>(h->data);
     if (self->drain_requested.load() && !self->draining) self->begin_drain("requested");
     self->run_posted();
+  }
+
+  // Everything queued during one loop turn leaves in one write per session,
+  // written straight into sockets that can take it: no writable-interest
+  // round trip through epoll per delivery (two epoll_ctl calls and a wakeup
+  // each). Only a socket that is full waits for LWS_CALLBACK_SERVER_WRITEABLE.
+  static void on_flush_check(uv_check_t* h) {
+    auto* self = static_cast<Impl*>(h->data);
+    if (self->dirty.empty()) return;
+    uv_idle_stop(&self->flush_soon);
+    std::vector<SessionId> ids;
+    ids.swap(self->dirty);
+    for (SessionId id : ids) {
+      auto it = self->sessions.find(id);
+      if (it == self->sessions.end()) continue;
+      Session& s = *it->second;
+      if (s.closing) continue;  // the close path has its own writable request
+      self->flush_now(s);
+      if (!s.queue.empty()) lws_callback_on_writable(s.wsi);
+    }
   }
 
   static void on_tick(uv_timer_t* t) {
@@ -495,7 +530,10 @@ struct LwsTransport::Impl {
       start_close(s, proto::CloseCode::slow_consumer, "slow consumer");
       return false;
     }
-    if (was_empty) lws_callback_on_writable(s.wsi);
+    if (was_empty) {  // written at the end of this loop turn
+      if (dirty.empty()) uv_idle_start(&flush_soon, [](uv_idle_t*) {});
+      dirty.push_back(id);
+    }
     return true;
   }
 
