@@ -15,7 +15,8 @@ void App::set_notice(const std::string& s) {
 void App::report(chat_status st, const char* what) {
   if (st == CHAT_OK) return;
   std::string detail = chat_client_errmsg(client);
-  set_notice(std::string(what) + ": " + chat_status_name(st) + (detail.empty() ? "" : " (" + detail + ")"));
+  set_notice(std::string(what) + ": " + chat_status_name(st) +
+             (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 void App::on_event(const chat_event* ev) {
@@ -62,14 +63,16 @@ void App::on_event(const chat_event* ev) {
       chat_op_state st = chat_op_get_state(op);
       if (st == CHAT_OP_FAILED) {
         std::string reason = chat_op_failure_reason(op);
-        static const char* const kKinds[] = {"send", "edit", "delete", "react", "unreact",
-                                             "mark read", "create channel", "add members (join)",
-                                             "remove members", "set profile"};
+        static const char* const kKinds[] = {
+            "send",           "edit",       "delete",         "react",
+            "unreact",        "mark read",  "create channel", "add members (join)",
+            "remove members", "set profile"};
         auto kind = static_cast<std::size_t>(chat_op_get_kind(op));
         std::string what = kind < sizeof kKinds / sizeof kKinds[0] ? kKinds[kind] : "op";
         std::string ch = chat_op_channel(op);
-        set_notice(what + (ch.empty() ? "" : " in " + ch) + " failed: " +
-                   chat_status_name(chat_op_failure(op)) + (reason.empty() ? "" : " (" + reason + ")"));
+        set_notice(what + (ch.empty() ? "" : " in " + ch) +
+                   " failed: " + chat_status_name(chat_op_failure(op)) +
+                   (reason.empty() ? "" : " (" + reason + ")"));
       }
       // A channel created without an id gets the server's id when sent.
       if (chat_op_get_kind(op) == CHAT_OP_CHANNEL_CREATE && st == CHAT_OP_SENT &&
@@ -108,7 +111,8 @@ void App::on_event(const chat_event* ev) {
       if (model.selected == chat_event_channel(ev)) {
         model.loading_older = false;
         model.more_before = chat_event_history_more_before(ev) != 0;
-        if (chat_event_status(ev) != CHAT_OK) set_notice("history: " + std::string(chat_event_detail(ev)));
+        if (chat_event_status(ev) != CHAT_OK)
+          set_notice("history: " + std::string(chat_event_detail(ev)));
       }
       break;
     case CHAT_EVENT_ERROR:

@@ -21,7 +21,7 @@ struct App {
   bool at_top = false;         ///< set by the renderer: the oldest loaded row is visible
   int page = 10;               ///< lines per /up, set by the renderer
   bool quit = false;
-  bool dirty = true;           ///< redraw needed
+  bool dirty = true;  ///< redraw needed
   std::uint64_t next_tag = 1;
   std::map<std::string, std::uint64_t> marked;  ///< channel -> last seq we marked read
 

@@ -15,7 +15,8 @@ constexpr const char* kHelp =
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
+  for (std::string w; in >> w;)
+    out.push_back(w);
   return out;
 }
 
@@ -23,10 +24,13 @@ std::vector<std::string> split_words(const std::string& s) {
 std::string rest_after(const std::string& line, std::size_t n) {
   std::size_t i = 0;
   for (std::size_t w = 0; w < n; ++w) {
-    while (i < line.size() && line[i] == ' ') ++i;
-    while (i < line.size() && line[i] != ' ') ++i;
+    while (i < line.size() && line[i] == ' ')
+      ++i;
+    while (i < line.size() && line[i] != ' ')
+      ++i;
   }
-  while (i < line.size() && line[i] == ' ') ++i;
+  while (i < line.size() && line[i] == ' ')
+    ++i;
   return line.substr(i);
 }
 
@@ -38,8 +42,8 @@ std::string strip_hash(std::string s) {
 bool valid_id(const std::string& s) {
   if (s.empty() || s.size() > 128) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == ':' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ':' || c == '@' || c == '-';
   });
 }
 
@@ -55,10 +59,12 @@ void App::run_line(const std::string& line) {
   if (line.empty()) return;
   if (line[0] != '/' || line.rfind("//", 0) == 0) {
     std::string body = line[0] == '/' ? line.substr(1) : line;
-    if (m.selected.empty()) return set_notice("no channel open: /sw CH, /join #CH, /new or /dm first");
+    if (m.selected.empty())
+      return set_notice("no channel open: /sw CH, /join #CH, /new or /dm first");
     std::int64_t op = 0;
-    report(chat_client_send_text(client, m.selected.c_str(), body.c_str(), nullptr, next_tag++, &op),
-           "send");
+    report(
+        chat_client_send_text(client, m.selected.c_str(), body.c_str(), nullptr, next_tag++, &op),
+        "send");
     scroll = 0;
     return;
   }
@@ -127,7 +133,8 @@ void App::run_line(const std::string& line) {
   } else if (cmd == "/new" && w.size() >= 3 && (w[1] == "group" || w[1] == "public")) {
     std::string name = strip_hash(w[2]);
     std::vector<const char*> members;
-    for (std::size_t i = 3; i < w.size(); ++i) members.push_back(w[i].c_str());
+    for (std::size_t i = 3; i < w.size(); ++i)
+      members.push_back(w[i].c_str());
     // A name that is a valid id becomes the channel id, so /join #name and
     // /sw name work; otherwise the server picks the id.
     bool named = valid_id(name);

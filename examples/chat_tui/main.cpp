@@ -22,8 +22,12 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_resized = 0;
 
-void on_stop(int) { g_stop = 1; }
-void on_winch(int) { g_resized = 1; }
+void on_stop(int) {
+  g_stop = 1;
+}
+void on_winch(int) {
+  g_resized = 1;
+}
 
 // Called by the SDK on connect and on expiry: a fresh token each time.
 void mint_on_demand(void* user_data, chat_client* c) {
@@ -82,7 +86,8 @@ int main(int argc, char** argv) {
     while (!app.quit && g_stop == 0 && !term.eof()) {
       chat_client_poll(app.client, 0);
       const chat_event* ev = nullptr;
-      while (chat_client_next_event(app.client, &ev) == CHAT_OK && ev != nullptr) app.on_event(ev);
+      while (chat_client_next_event(app.client, &ev) == CHAT_OK && ev != nullptr)
+        app.on_event(ev);
       app.tick();
 
       for (const Key& k : term.read_keys(20)) {
@@ -107,11 +112,18 @@ int main(int argc, char** argv) {
             break;
           }
           case Key::Kind::page_up:
-          case Key::Kind::up: app.scroll_up(); break;
+          case Key::Kind::up:
+            app.scroll_up();
+            break;
           case Key::Kind::page_down:
-          case Key::Kind::down: app.scroll_down(); break;
-          case Key::Kind::quit: app.quit = true; break;
-          case Key::Kind::other: break;
+          case Key::Kind::down:
+            app.scroll_down();
+            break;
+          case Key::Kind::quit:
+            app.quit = true;
+            break;
+          case Key::Kind::other:
+            break;
         }
       }
 

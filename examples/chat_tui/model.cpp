@@ -88,6 +88,8 @@ void apply_channel_diff(Model& m, const chat_event* ev) {
   });
 }
 
-void apply_timeline_diff(Model& m, const chat_event* ev) { apply_ops(m.rows, ev, copy_message); }
+void apply_timeline_diff(Model& m, const chat_event* ev) {
+  apply_ops(m.rows, ev, copy_message);
+}
 
 }  // namespace chatsdk::tui

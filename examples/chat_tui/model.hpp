@@ -48,15 +48,15 @@ struct Model {
   std::string conn_error;         ///< why the last connection ended
 
   std::vector<ChannelRow> channels;
-  std::string selected;             ///< channel whose timeline is open ("" = none)
+  std::string selected;  ///< channel whose timeline is open ("" = none)
   bool timeline_open = false;
-  std::vector<MessageRow> rows;     ///< timeline of `selected`
-  bool more_before = true;          ///< older history may exist
+  std::vector<MessageRow> rows;  ///< timeline of `selected`
+  bool more_before = true;       ///< older history may exist
   bool loading_older = false;
-  std::vector<std::string> peers;   ///< other members of `selected`
+  std::vector<std::string> peers;  ///< other members of `selected`
 
   std::map<std::string, std::vector<std::string>> typing;  ///< channel -> users (not me)
-  std::map<std::string, PresenceRow> presence;              ///< user -> presence
+  std::map<std::string, PresenceRow> presence;             ///< user -> presence
   std::map<std::string, std::uint64_t> peer_seen;  ///< channel -> highest seq another member got
 
   const ChannelRow* channel(const std::string& id) const;

@@ -34,24 +34,33 @@ std::string parse_options(int argc, char** argv, Options& opts) {
       if (i + 1 >= argc) return std::string(name) + " needs a value";
       value = argv[++i];
     }
-    if (name == "--url") opts.url = value;
-    else if (name == "--user") opts.user = value;
-    else if (name == "--token") opts.token = value;
-    else if (name == "--secret") opts.secret = value;
+    if (name == "--url")
+      opts.url = value;
+    else if (name == "--user")
+      opts.user = value;
+    else if (name == "--token")
+      opts.token = value;
+    else if (name == "--secret")
+      opts.secret = value;
     else if (name == "--secret-file") {
       std::ifstream f(value);
       if (!f) return "cannot read " + value;
       std::getline(f, opts.secret);
       while (!opts.secret.empty() && (opts.secret.back() == '\r' || opts.secret.back() == ' '))
         opts.secret.pop_back();
-    } else if (name == "--db") opts.db = value;
-    else if (name == "--channel") opts.channel = value;
-    else if (name == "--device") opts.device = value;
-    else return "unknown option " + std::string(name);
+    } else if (name == "--db")
+      opts.db = value;
+    else if (name == "--channel")
+      opts.channel = value;
+    else if (name == "--device")
+      opts.device = value;
+    else
+      return "unknown option " + std::string(name);
   }
   if (opts.token.empty() && opts.secret.empty()) return "give --token, --secret or --secret-file";
   if (!opts.secret.empty() && opts.user.empty()) return "--secret needs --user";
-  if (opts.db.empty()) opts.db = "chatsdk-chat-" + (opts.user.empty() ? "default" : opts.user) + ".db";
+  if (opts.db.empty())
+    opts.db = "chatsdk-chat-" + (opts.user.empty() ? "default" : opts.user) + ".db";
   return "";
 }
 

@@ -14,14 +14,20 @@ constexpr const char* kReset = "\x1b[0m";
 
 std::string conn_text(const Model& m, std::int64_t now) {
   switch (m.conn) {
-    case CHAT_CONN_LIVE: return "● live";
-    case CHAT_CONN_SYNCING: return "◐ syncing";
+    case CHAT_CONN_LIVE:
+      return "● live";
+    case CHAT_CONN_SYNCING:
+      return "◐ syncing";
     case CHAT_CONN_CONNECTING:
-    case CHAT_CONN_AUTHENTICATING: return "◌ connecting";
-    case CHAT_CONN_DISCONNECTED: break;
+    case CHAT_CONN_AUTHENTICATING:
+      return "◌ connecting";
+    case CHAT_CONN_DISCONNECTED:
+      break;
   }
   std::string s = "○ offline";
-  if (m.retry_at_ms >= 0) s += " - reconnecting in " + std::to_string(std::max<std::int64_t>(0, (m.retry_at_ms - now + 999) / 1000)) + "s";
+  if (m.retry_at_ms >= 0)
+    s += " - reconnecting in " +
+         std::to_string(std::max<std::int64_t>(0, (m.retry_at_ms - now + 999) / 1000)) + "s";
   if (!m.conn_error.empty()) s += " (" + m.conn_error + ")";
   return s;
 }
@@ -36,11 +42,16 @@ std::string presence_text(const Model& m, const std::string& user, std::int64_t 
 
 std::string ticks(const Model& m, const MessageRow& r) {
   switch (r.state) {
-    case CHAT_OP_QUEUED: return " ⋯ pending";
-    case CHAT_OP_SENDING: return " ⋯ sending";
-    case CHAT_OP_FAILED: return " ✗ failed";
-    case CHAT_OP_CANCELLED: return " ✗ cancelled";
-    default: break;
+    case CHAT_OP_QUEUED:
+      return " ⋯ pending";
+    case CHAT_OP_SENDING:
+      return " ⋯ sending";
+    case CHAT_OP_FAILED:
+      return " ✗ failed";
+    case CHAT_OP_CANCELLED:
+      return " ✗ cancelled";
+    default:
+      break;
   }
   if (r.seq == 0) return " ⋯ pending";
   auto seen = m.peer_seen.find(m.selected);
@@ -54,14 +65,16 @@ std::vector<std::string> history_lines(const Model& m, const std::string& me, in
   std::vector<std::string> out;
   int pending = 0;
   for (const MessageRow& r : m.rows) {
-    std::string label = r.seq > 0 ? "[" + std::to_string(r.seq) + "]" : "[p" + std::to_string(++pending) + "]";
+    std::string label =
+        r.seq > 0 ? "[" + std::to_string(r.seq) + "]" : "[p" + std::to_string(++pending) + "]";
     std::string text = label + " " + clock_hm(r.created_at) + " " + r.sender + ": ";
     text += r.deleted ? "(deleted)" : r.body;
     if (r.edited && !r.deleted) text += " (edited)";
     for (const ReactionRow& x : r.reactions)
       text += "  " + x.emoji + " " + std::to_string(x.count) + (x.mine ? "*" : "");
     if (!me.empty() && r.sender == me) text += ticks(m, r);
-    for (std::string& l : wrap(text, width)) out.push_back(std::move(l));
+    for (std::string& l : wrap(text, width))
+      out.push_back(std::move(l));
   }
   return out;
 }
@@ -82,7 +95,8 @@ std::string typing_line(const Model& m) {
   auto t = m.typing.find(m.selected);
   if (t == m.typing.end() || t->second.empty()) return "";
   std::string who;
-  for (std::size_t i = 0; i < t->second.size(); ++i) who += (i ? ", " : "") + t->second[i];
+  for (std::size_t i = 0; i < t->second.size(); ++i)
+    who += (i ? ", " : "") + t->second[i];
   return who + (t->second.size() == 1 ? " is typing…" : " are typing…");
 }
 }  // namespace
@@ -94,19 +108,23 @@ std::string render(App& app, int cols, int rows) {
   rows = std::max(rows, 8);
   const int left = std::min(24, cols / 4);
   const int right = cols - left - 1;
-  const int body = rows - 4;         // rows 3 .. rows-2
-  const int view = body - 1;         // the last body row shows typing / scroll state
+  const int body = rows - 4;  // rows 3 .. rows-2
+  const int view = body - 1;  // the last body row shows typing / scroll state
   std::vector<std::string> screen;
 
   std::string me = m.me;
-  screen.push_back(kReverse + fit(" chatsdk-chat │ " + (me.empty() ? "?" : me) + " │ " + conn_text(m, now), cols) + kReset);
+  screen.push_back(
+      kReverse +
+      fit(" chatsdk-chat │ " + (me.empty() ? "?" : me) + " │ " + conn_text(m, now), cols) + kReset);
 
   // Title row: the open channel and the presence of its other members.
   const ChannelRow* sel = m.channel(m.selected);
   std::string title;
   if (sel != nullptr) {
     title = channel_label(*sel, me) + " · " +
-            (sel->kind == CHAT_CHANNEL_DIRECT ? "direct" : sel->kind == CHAT_CHANNEL_LARGE ? "large" : "group") +
+            (sel->kind == CHAT_CHANNEL_DIRECT  ? "direct"
+             : sel->kind == CHAT_CHANNEL_LARGE ? "large"
+                                               : "group") +
             " · " + std::to_string(sel->members) + " members";
     std::size_t shown = 0;
     for (const std::string& p : m.peers) {
@@ -121,7 +139,8 @@ std::string render(App& app, int cols, int rows) {
   } else {
     title = "no channel open";
   }
-  screen.push_back(std::string(kDim) + fit(" Channels", left) + "│" + kReset + fit(" " + title, right));
+  screen.push_back(std::string(kDim) + fit(" Channels", left) + "│" + kReset +
+                   fit(" " + title, right));
 
   // History: wrap everything, then show the window `scroll` lines up from the end.
   std::vector<std::string> hist;
@@ -132,7 +151,8 @@ std::string render(App& app, int cols, int rows) {
   } else {
     hist = history_lines(m, me, right - 1);
     bool empty = m.rows.empty() && sel != nullptr && sel->last_seq == 0;
-    if (m.more_before && m.timeline_open && !empty) hist.insert(hist.begin(), "   … /up for older messages");
+    if (m.more_before && m.timeline_open && !empty)
+      hist.insert(hist.begin(), "   … /up for older messages");
   }
   const int total = static_cast<int>(hist.size());
   const int max_scroll = std::max(0, total - view);
@@ -174,7 +194,8 @@ std::string render(App& app, int cols, int rows) {
   std::string shown = app.input;
   while (display_width(shown) > cols - 4) {
     std::size_t n = 1;
-    while (n < shown.size() && (static_cast<unsigned char>(shown[n]) & 0xC0) == 0x80) ++n;
+    while (n < shown.size() && (static_cast<unsigned char>(shown[n]) & 0xC0) == 0x80)
+      ++n;
     shown.erase(0, n);
   }
   screen.push_back(fit("> " + shown, cols - 1));
@@ -182,7 +203,8 @@ std::string render(App& app, int cols, int rows) {
   std::string out = "\x1b[?25l";
   for (std::size_t r = 0; r < screen.size(); ++r)
     out += "\x1b[" + std::to_string(r + 1) + ";1H" + screen[r] + kReset + "\x1b[K";
-  out += "\x1b[" + std::to_string(rows) + ";" + std::to_string(3 + display_width(shown)) + "H\x1b[?25h";
+  out += "\x1b[" + std::to_string(rows) + ";" + std::to_string(3 + display_width(shown)) +
+         "H\x1b[?25h";
   return out;
 }
 

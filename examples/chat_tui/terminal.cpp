@@ -95,13 +95,18 @@ std::vector<Key> Terminal::decode() {
         continue;
       }
       std::size_t j = i + 2;
-      while (j < pending_.size() && (pending_[j] < 0x40 || pending_[j] > 0x7e)) ++j;
+      while (j < pending_.size() && (pending_[j] < 0x40 || pending_[j] > 0x7e))
+        ++j;
       if (j >= pending_.size()) break;
       std::string seq = pending_.substr(i + 2, j - i - 1);
-      if (seq == "5~") k.kind = Key::Kind::page_up;
-      else if (seq == "6~") k.kind = Key::Kind::page_down;
-      else if (seq == "A") k.kind = Key::Kind::up;
-      else if (seq == "B") k.kind = Key::Kind::down;
+      if (seq == "5~")
+        k.kind = Key::Kind::page_up;
+      else if (seq == "6~")
+        k.kind = Key::Kind::page_down;
+      else if (seq == "A")
+        k.kind = Key::Kind::up;
+      else if (seq == "B")
+        k.kind = Key::Kind::down;
       i = j + 1;
     } else if (c == '\r' || c == '\n') {
       k.kind = Key::Kind::enter;

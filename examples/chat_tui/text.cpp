@@ -26,7 +26,8 @@ std::size_t next_char(const std::string& s, std::size_t i, int& width) {
 
 void init_text_locale() {
   const char* loc = std::setlocale(LC_CTYPE, "");
-  if (loc == nullptr || (std::strstr(loc, "UTF-8") == nullptr && std::strstr(loc, "utf8") == nullptr))
+  if (loc == nullptr ||
+      (std::strstr(loc, "UTF-8") == nullptr && std::strstr(loc, "utf8") == nullptr))
     std::setlocale(LC_CTYPE, "C.UTF-8");
 }
 
@@ -48,8 +49,10 @@ std::string fit(const std::string& s, int cols) {
     std::size_t n = next_char(s, i, w);
     if (used + w > cols) break;
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 || n > 1) out.append(s, i, n);  // never emit control bytes
-    else out.push_back(' ');
+    if (c >= 0x20 || n > 1)
+      out.append(s, i, n);  // never emit control bytes
+    else
+      out.push_back(' ');
     used += (c >= 0x20 || n > 1) ? w : 1;
     i += n;
   }
