@@ -29,6 +29,7 @@ void App::on_event(const chat_event* ev) {
       m.retry_at_ms = retry >= 0 ? wall_ms() + retry : -1;
       if (chat_event_status(ev) != CHAT_OK)
         m.conn_error = std::string(chat_status_name(chat_event_status(ev)));
+      if (m.conn == CHAT_CONN_DISCONNECTED) m.presence.clear();  // unknown while offline
       if (m.conn == CHAT_CONN_LIVE) {
         m.conn_error.clear();
         char* uid = nullptr;
@@ -128,28 +129,35 @@ void App::on_event(const chat_event* ev) {
 // for, and their read cursors (ticks that survive a restart of this client).
 void App::refresh_peers(bool query_all) {
   Model& m = model;
-  if (m.selected.empty()) return;
+  if (query_all) presence_asked.clear();
   std::vector<std::string> peers;
-  chat_list* l = nullptr;
-  if (chat_client_members(client, m.selected.c_str(), &l) == CHAT_OK) {
-    for (std::size_t i = 0; i < chat_list_count(l); ++i) {
-      std::string u = chat_list_string(l, i);
-      if (u == m.me) continue;
-      std::uint64_t& cur = m.peer_seen[m.selected];
-      cur = std::max(cur, chat_list_member_read_seq(l, i));
-      peers.push_back(u);
+  if (!m.selected.empty()) {
+    chat_list* l = nullptr;
+    if (chat_client_members(client, m.selected.c_str(), &l) == CHAT_OK) {
+      for (std::size_t i = 0; i < chat_list_count(l); ++i) {
+        std::string u = chat_list_string(l, i);
+        if (u == m.me) continue;
+        std::uint64_t& cur = m.peer_seen[m.selected];
+        cur = std::max(cur, chat_list_member_read_seq(l, i));
+        peers.push_back(u);
+      }
+    }
+    chat_list_destroy(l);
+    if (peers.empty()) {  // members not synced yet: a direct channel names its peer
+      std::string p = dm_peer(m.selected, m.me);
+      if (!p.empty()) peers.push_back(p);
     }
   }
-  chat_list_destroy(l);
-  if (peers.empty()) {  // members not synced yet: a direct channel names its peer
-    std::string p = dm_peer(m.selected, m.me);
-    if (!p.empty()) peers.push_back(p);
-  }
+  // Presence of the open channel's members and of every direct-channel peer
+  // (the list shows a dot for them); each asked once per connection.
+  std::vector<std::string> want = peers;
+  for (const ChannelRow& c : m.channels)
+    if (std::string p = dm_peer(c.id, m.me); !p.empty()) want.push_back(p);
   std::vector<const char*> ask;
-  for (const std::string& u : peers)
-    if (query_all || m.presence.count(u) == 0) ask.push_back(u.c_str());
-  if (!ask.empty() && m.conn == CHAT_CONN_LIVE)
-    chat_client_query_presence(client, ask.data(), ask.size(), 0);
+  if (m.conn == CHAT_CONN_LIVE)
+    for (const std::string& u : want)
+      if (presence_asked.insert(u).second) ask.push_back(u.c_str());
+  if (!ask.empty()) chat_client_query_presence(client, ask.data(), ask.size(), 0);
   m.peers = std::move(peers);
 }
 

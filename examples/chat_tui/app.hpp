@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 
 #include "chatsdk/chatsdk.h"
@@ -24,6 +25,7 @@ struct App {
   bool dirty = true;  ///< redraw needed
   std::uint64_t next_tag = 1;
   std::map<std::string, std::uint64_t> marked;  ///< channel -> last seq we marked read
+  std::set<std::string> presence_asked;         ///< users queried on this connection
 
   /// Reacts to one SDK event.
   void on_event(const chat_event* ev);
