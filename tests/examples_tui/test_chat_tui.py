@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -88,21 +89,21 @@ class Server:
 
 
 class Tmux:
-    """tmux on a private socket, so cleanup never touches anyone else's sessions."""
+    """tmux on a private socket in the temp dir: cleanup never touches anyone else's sessions."""
 
-    def __init__(self):
-        self.sock = f"chatsdk-tui-{os.getpid()}-{secrets.token_hex(3)}"
+    def __init__(self, root: str):
+        self.sock = os.path.join(root, "tmux.sock")  # removed with the temp dir
         self.env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
 
     def run(self, *args: str, check: bool = True) -> str:
-        out = subprocess.run(["tmux", "-u", "-L", self.sock, *args], env=self.env,
+        out = subprocess.run(["tmux", "-u", "-S", self.sock, *args], env=self.env,
                              capture_output=True, text=True, timeout=10)
         if check and out.returncode != 0:
             raise Failed(f"tmux {' '.join(args)}: {out.stderr.strip()}")
         return out.stdout
 
     def new(self, name: str, argv: list) -> None:
-        cmd = " ".join(shlex_quote(a) for a in argv)
+        cmd = " ".join(shlex.quote(a) for a in argv)
         self.run("new-session", "-d", "-s", name, "-x", "120", "-y", "40", cmd)
 
     def keys(self, name: str, text: str, enter: bool = True) -> None:
@@ -115,16 +116,11 @@ class Tmux:
         return "\n".join(line.rstrip() for line in out.splitlines())
 
     def alive(self, name: str) -> bool:
-        return subprocess.run(["tmux", "-L", self.sock, "has-session", "-t", name],
+        return subprocess.run(["tmux", "-S", self.sock, "has-session", "-t", name],
                               capture_output=True, timeout=10).returncode == 0
 
     def kill_server(self) -> None:
-        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True, timeout=10)
-
-
-def shlex_quote(s: str) -> str:
-    import shlex
-    return shlex.quote(s)
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], capture_output=True, timeout=10)
 
 
 class Test:
@@ -158,7 +154,7 @@ def main() -> int:
         return 1
     root = tempfile.mkdtemp(prefix="chatsdk-tui-")
     server = Server(server_bin, root)
-    tmux = Tmux()
+    tmux = Tmux(root)
     t0 = time.monotonic()
     test = Test(tmux, t0)
     try:
