@@ -157,6 +157,12 @@ def main() -> int:
     tmux = Tmux(root)
     t0 = time.monotonic()
     test = Test(tmux, t0)
+
+    def overtime(_sig, _frame):
+        raise Failed(f"over the {DEADLINE_S} s budget")
+
+    signal.signal(signal.SIGALRM, overtime)  # a safety net; every wait is bounded too
+    signal.alarm(DEADLINE_S + 5)
     try:
         server.start()
         chat = [chat_bin, "--url", server.url]
@@ -254,6 +260,7 @@ def main() -> int:
                 print(f"---- {who}'s screen ----\n{tmux.screen(who)}")
         return 1
     finally:
+        signal.alarm(0)
         tmux.kill_server()
         server.stop()
         server.log.close()
