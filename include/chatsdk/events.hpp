@@ -29,7 +29,7 @@ enum class ConnectionState : std::uint8_t {
 
 struct ConnectionChanged {
   ConnectionState state = ConnectionState::disconnected;
-  Errc reason = Errc::ok;       // why the connection ended (disconnected only)
+  Errc reason = Errc::ok;  // why the connection ended (disconnected only)
   std::string detail;
   std::int64_t retry_in_ms = -1;  // next attempt in this many ms; -1 = none planned
 };

@@ -30,6 +30,9 @@ struct ClientOptions {
   /// refresh); keep it fast (return a cached token, refresh it in the background).
   /// An empty string means "no token available": the client stays disconnected.
   std::function<std::string()> token_provider;
+  /// wss:// only: PEM file of the CA certificates to trust instead of the
+  /// system store (a private CA, or pinning your server's issuer). "" = system.
+  std::string tls_ca_file;
   /// Identifies this device/installation to the server (id charset); may be "".
   std::string device_id;
   /// SQLite cache + outbox file. ":memory:" keeps nothing across restarts.

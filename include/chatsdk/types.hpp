@@ -62,9 +62,9 @@ struct Op {
   OpId id = 0;
   OpKind kind = OpKind::send;
   OpState state = OpState::queued;
-  std::string channel;    // "" for ops without a channel (profile_set, unnamed create)
-  std::string client_id;  // idempotency key, generated when the op was created
-  Seq seq = 0;            // send: the message's seq once sent; edit/delete/react: target
+  std::string channel;               // "" for ops without a channel (profile_set, unnamed create)
+  std::string client_id;             // idempotency key, generated when the op was created
+  Seq seq = 0;                       // send: the message's seq once sent; edit/delete/react: target
   std::optional<OpFailure> failure;  // set while state == failed
   TimeMs created_at = 0;
   friend bool operator==(const Op&, const Op&) = default;
@@ -72,19 +72,19 @@ struct Op {
 
 struct Message {
   std::string channel;
-  Seq seq = 0;              // 0 while a local echo is not yet confirmed
-  Version version = 0;      // channel version of the last change to this message
+  Seq seq = 0;          // 0 while a local echo is not yet confirmed
+  Version version = 0;  // channel version of the last change to this message
   std::string sender;
   std::string client_id;
-  std::string body;         // "" when deleted
+  std::string body;  // "" when deleted
   TimeMs created_at = 0;
-  TimeMs edited_at = 0;     // 0 = never edited
+  TimeMs edited_at = 0;  // 0 = never edited
   bool deleted = false;
   Seq reply_to = 0;
   std::uint32_t reply_count = 0;
   std::vector<Reaction> reactions;
   std::vector<std::string> mentions;
-  std::string metadata;     // compact JSON object or ""
+  std::string metadata;  // compact JSON object or ""
   friend bool operator==(const Message&, const Message&) = default;
 };
 
@@ -99,7 +99,7 @@ struct Channel {
   Role role = Role::member;  // the current user's role
   std::string metadata;
   Seq last_seq = 0;
-  Seq read_seq = 0;          // the current user's read cursor (any device)
+  Seq read_seq = 0;  // the current user's read cursor (any device)
   Seq delivered_seq = 0;
   std::uint32_t unread = 0;  // last_seq - read_seq, as the server counts it
   std::uint32_t mentions = 0;
@@ -161,7 +161,7 @@ struct MessageRef {
 struct TimelineItem {
   std::string key;
   Message message;
-  std::optional<OpId> op;   // the outbox op of a local echo (own messages)
+  std::optional<OpId> op;         // the outbox op of a local echo (own messages)
   OpState state = OpState::sent;  // queued/sending/failed while only local
   friend bool operator==(const TimelineItem&, const TimelineItem&) = default;
 };

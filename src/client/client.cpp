@@ -47,7 +47,8 @@ struct Client::Impl {
   // Moves core events to the public queue. Caller holds mu.
   void collect_events_locked() {
     std::lock_guard<std::mutex> g(events_mu);
-    while (auto e = core->next_event()) events.push_back(std::move(*e));
+    while (auto e = core->next_event())
+      events.push_back(std::move(*e));
   }
 
   // Sends the core's actions to the transport. Loop thread, mu held.
@@ -70,9 +71,15 @@ struct Client::Impl {
       client::TransportEvent ev = std::move(q.front());
       q.pop_front();
       switch (ev.kind) {
-        case client::TransportEvent::Kind::opened: core->on_open(ev.conn); break;
-        case client::TransportEvent::Kind::closed: core->on_closed(ev.conn, ev.code, ev.data); break;
-        case client::TransportEvent::Kind::failed: core->on_failed(ev.conn, ev.data); break;
+        case client::TransportEvent::Kind::opened:
+          core->on_open(ev.conn);
+          break;
+        case client::TransportEvent::Kind::closed:
+          core->on_closed(ev.conn, ev.code, ev.data);
+          break;
+        case client::TransportEvent::Kind::failed:
+          core->on_failed(ev.conn, ev.data);
+          break;
         case client::TransportEvent::Kind::message:
           for (std::string_view line : proto::split_batch(ev.data)) {
             auto frame = proto::decode_server(line);
@@ -164,7 +171,7 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
   auto store = Store::open(options.database_path);
   if (!store) return store.error();
   impl->store = std::move(*store);
-  auto transport = client::LwsTransport::create(*url, false);
+  auto transport = client::LwsTransport::create(*url, options.tls_ca_file);
   if (!transport) return transport.error();
   impl->transport = std::move(*transport);
   client::CoreOptions co;
@@ -182,16 +189,28 @@ Result<std::unique_ptr<Client>> Client::create(ClientOptions options) {
 }
 
 void Client::connect() {
-  impl_->command([](Core& c) { c.connect(); return 0; });
+  impl_->command([](Core& c) {
+    c.connect();
+    return 0;
+  });
 }
 void Client::disconnect() {
-  impl_->command([](Core& c) { c.disconnect(); return 0; });
+  impl_->command([](Core& c) {
+    c.disconnect();
+    return 0;
+  });
 }
 void Client::prepare_suspend() {
-  impl_->command([](Core& c) { c.prepare_suspend(); return 0; });
+  impl_->command([](Core& c) {
+    c.prepare_suspend();
+    return 0;
+  });
 }
 void Client::resume() {
-  impl_->command([](Core& c) { c.resume(); return 0; });
+  impl_->command([](Core& c) {
+    c.resume();
+    return 0;
+  });
 }
 
 Result<void> Client::poll(int timeout_ms) {
@@ -209,7 +228,8 @@ Result<void> Client::run() {
   impl_->stop_requested = false;
   impl_->thread = std::thread([impl = impl_.get()] {
     std::lock_guard<std::mutex> loop(impl->loop_mu);
-    while (!impl->stop_requested.load()) impl->iterate(1000);
+    while (!impl->stop_requested.load())
+      impl->iterate(1000);
   });
   return {};
 }
@@ -222,7 +242,9 @@ void Client::stop() {
   impl_->running = false;
 }
 
-void Client::wakeup() noexcept { impl_->transport->wake(); }
+void Client::wakeup() noexcept {
+  impl_->transport->wake();
+}
 
 std::optional<Event> Client::next_event() {
   {
@@ -245,7 +267,8 @@ Result<OpId> Client::send_text(const std::string& channel, const std::string& bo
                                const SendOptions& options) {
   return impl_->command([&](Core& c) { return c.send_text(channel, body, options); });
 }
-Result<OpId> Client::edit(const MessageRef& m, const std::string& body, const std::string& metadata) {
+Result<OpId> Client::edit(const MessageRef& m, const std::string& body,
+                          const std::string& metadata) {
   return impl_->command([&](Core& c) { return c.edit(m, body, metadata); });
 }
 Result<OpId> Client::delete_message(const MessageRef& m) {
@@ -277,7 +300,8 @@ Result<OpId> Client::remove_members(const std::string& channel,
 Result<OpId> Client::leave(const std::string& channel) {
   return impl_->command([&](Core& c) { return c.leave(channel); });
 }
-Result<OpId> Client::set_profile(std::optional<std::string> name, std::optional<std::string> avatar) {
+Result<OpId> Client::set_profile(std::optional<std::string> name,
+                                 std::optional<std::string> avatar) {
   return impl_->command([&](Core& c) { return c.set_profile(name, avatar); });
 }
 Result<void> Client::retry(OpId op) {
@@ -287,10 +311,16 @@ Result<void> Client::cancel(OpId op) {
   return impl_->command([&](Core& c) { return c.cancel(op); });
 }
 void Client::typing(const std::string& channel) {
-  impl_->command([&](Core& c) { c.typing_keystroke(channel); return 0; });
+  impl_->command([&](Core& c) {
+    c.typing_keystroke(channel);
+    return 0;
+  });
 }
 void Client::typing_stop(const std::string& channel) {
-  impl_->command([&](Core& c) { c.typing_stop(channel); return 0; });
+  impl_->command([&](Core& c) {
+    c.typing_stop(channel);
+    return 0;
+  });
 }
 Result<void> Client::query_presence(const std::vector<std::string>& users) {
   return impl_->command([&](Core& c) { return c.query_presence(users); });
@@ -302,7 +332,10 @@ Result<void> Client::open_timeline(const std::string& channel) {
   return impl_->command([&](Core& c) { return c.open_timeline(channel); });
 }
 void Client::close_timeline(const std::string& channel) {
-  impl_->command([&](Core& c) { c.close_timeline(channel); return 0; });
+  impl_->command([&](Core& c) {
+    c.close_timeline(channel);
+    return 0;
+  });
 }
 Result<void> Client::load_older(const std::string& channel) {
   return impl_->command([&](Core& c) { return c.load_older(channel); });

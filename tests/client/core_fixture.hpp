@@ -76,7 +76,8 @@ struct CoreFixture {
       if (auto* s = std::get_if<SendAction>(&a)) frames.push_back(s->frame);
       actions.push_back(std::move(a));
     }
-    while (auto e = core->next_event()) events.push_back(std::move(*e));
+    while (auto e = core->next_event())
+      events.push_back(std::move(*e));
   }
 
   template <class F>
@@ -200,7 +201,8 @@ struct CoreFixture {
     cs.channel = ch;
     cs.status = proto::SyncStatus::joined;
     Seq last = 0;
-    for (auto& m : page) last = std::max(last, m.seq);
+    for (auto& m : page)
+      last = std::max(last, m.seq);
     cs.info = info(ch, last, v);
     cs.messages = std::move(page);
     cs.version = v;

@@ -23,7 +23,8 @@ struct ModelServer {
   std::map<std::string, std::vector<std::string>> applied;  // channel -> client ids in seq order
   std::map<std::string, std::vector<std::string>> log;      // channel -> every op applied, in order
   std::map<std::string, std::pair<std::string, Seq>> by_client_id;
-  std::map<std::string, std::string> edit_target;  // edit client id -> client id of the edited message
+  std::map<std::string, std::string>
+      edit_target;  // edit client id -> client id of the edited message
 
   std::vector<proto::ServerFrame> handle(const proto::ClientFrame& f) {
     std::vector<proto::ServerFrame> out;
@@ -43,7 +44,8 @@ struct ModelServer {
         log[s->channel].push_back(s->client_id);
         Seq seq = list.size();
         by_client_id[s->client_id] = {s->channel, seq};
-        out.emplace_back(proto::Sent{s->id, s->channel, s->client_id, seq, seq, 1'000 + static_cast<std::int64_t>(seq)});
+        out.emplace_back(proto::Sent{s->id, s->channel, s->client_id, seq, seq,
+                                     1'000 + static_cast<std::int64_t>(seq)});
       }
     } else if (auto* e = std::get_if<proto::Edit>(&f)) {
       if (by_client_id.count(e->client_id) == 0) {
@@ -59,7 +61,8 @@ struct ModelServer {
       proto::SyncResult r;
       r.id = sy->id;
       std::map<std::string, Version> cursors;
-      for (auto& c : sy->channels) cursors[c.channel] = c.version;
+      for (auto& c : sy->channels)
+        cursors[c.channel] = c.version;
       for (auto& [ch, list] : applied) {
         proto::ChannelSync cs;
         cs.channel = ch;
@@ -150,7 +153,8 @@ void run_seed(std::uint64_t seed, const std::string& path) {
         connected = false;
       }
       f.pump();
-      for (auto& more : std::exchange(f.actions, {})) actions.push_back(std::move(more));
+      for (auto& more : std::exchange(f.actions, {}))
+        actions.push_back(std::move(more));
     }
     if (connected && chance(0.05)) {
       f.core->on_closed(f.conn, 1006, "cut");
@@ -175,27 +179,32 @@ void run_seed(std::uint64_t seed, const std::string& path) {
         f.core->on_frame(o->conn, w);
       } else if (auto* s = std::get_if<SendAction>(&a)) {
         if (s->conn == f.conn)
-          for (auto& r : server.handle(s->frame)) f.core->on_frame(s->conn, r);
+          for (auto& r : server.handle(s->frame))
+            f.core->on_frame(s->conn, r);
       }
       f.pump();
-      for (auto& more : std::exchange(f.actions, {})) actions.push_back(std::move(more));
+      for (auto& more : std::exchange(f.actions, {}))
+        actions.push_back(std::move(more));
     }
     f.advance(500);
   }
   INFO("seed " << seed);
   if (!f.core->pending_ops().empty()) {
     for (auto& o : f.core->pending_ops())
-      MESSAGE("pending op " << o.id << " state " << static_cast<int>(o.state) << " ch " << o.channel);
+      MESSAGE("pending op " << o.id << " state " << static_cast<int>(o.state) << " ch "
+                            << o.channel);
     MESSAGE("connection state " << static_cast<int>(f.core->state()));
   }
   CHECK(f.core->pending_ops().empty());
-  for (auto& [ch, ops] : expected_log) CHECK(server.log[ch] == ops);  // every op once, in order
+  for (auto& [ch, ops] : expected_log)
+    CHECK(server.log[ch] == ops);                // every op once, in order
   CHECK(server.edit_target == expected_target);  // each edit hit the message it named
   for (auto& [ch, ids] : expected) {
     CHECK(server.applied[ch] == ids);  // exactly once, in send order
     auto msgs = f.store->messages_from(ch, 1);
     std::vector<std::string> cached;
-    for (auto& m : msgs) cached.push_back(m.client_id);
+    for (auto& m : msgs)
+      cached.push_back(m.client_id);
     // the cache holds each message at most once, in seq order, matching the server
     for (std::size_t i = 0; i < msgs.size(); ++i)
       CHECK(msgs[i].client_id == ids[static_cast<std::size_t>(msgs[i].seq) - 1]);
@@ -206,14 +215,15 @@ void run_seed(std::uint64_t seed, const std::string& path) {
 
 TEST_CASE("outbox fuzz: exactly once and in order under drops - duplicates and crashes") {
   // tmpfs when there is one: the invariants do not need real fsyncs, the suite needs speed
-  std::filesystem::path dir =
-      std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
-  std::string path = (dir /
-                      ("chatsdk_fuzz_" + std::to_string(::getpid()) + ".db"))
-                         .string();
+  std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                  ? "/dev/shm"
+                                  : std::filesystem::temp_directory_path();
+  std::string path = (dir / ("chatsdk_fuzz_" + std::to_string(::getpid()) + ".db")).string();
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+    for (const char* s : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + s);
     run_seed(seed, path);
   }
-  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  for (const char* s : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + s);
 }

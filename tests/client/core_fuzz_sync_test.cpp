@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "client/core/list_diff.hpp"
 #include "core_fixture.hpp"
 
 using namespace chatsdk;
@@ -97,13 +98,16 @@ void run_seed(std::uint64_t seed, const std::string& path) {
         welcome(f, o->conn);
       } else if (auto* s = std::get_if<SendAction>(&actions[i])) {
         if (s->conn != f.conn || !connected) continue;
-        if (auto* sy = std::get_if<proto::Sync>(&s->frame)) f.core->on_frame(s->conn, server.sync(*sy));
-        if (auto* p = std::get_if<proto::Ping>(&s->frame)) f.core->on_frame(s->conn, proto::Pong{p->id, 0});
+        if (auto* sy = std::get_if<proto::Sync>(&s->frame))
+          f.core->on_frame(s->conn, server.sync(*sy));
+        if (auto* p = std::get_if<proto::Ping>(&s->frame))
+          f.core->on_frame(s->conn, proto::Pong{p->id, 0});
       } else if (std::holds_alternative<CloseAction>(actions[i])) {
         connected = false;
       }
       f.pump();
-      for (auto& more : std::exchange(f.actions, {})) actions.push_back(std::move(more));
+      for (auto& more : std::exchange(f.actions, {}))
+        actions.push_back(std::move(more));
     }
     (void)hostile;
   };
@@ -167,17 +171,29 @@ void run_seed(std::uint64_t seed, const std::string& path) {
     CHECK(m.body == truth.body);
   }
   CHECK(held.back().seq == server.msgs.size());
+  // The channel list the app built from diffs alone equals the cache.
+  std::vector<ChannelItem> mirror;
+  for (auto& d : f.events_of<ChannelListDiff>())
+    apply_diff(mirror, d.ops);
+  auto now = f.core->channels();
+  REQUIRE(mirror.size() == now.size());
+  for (std::size_t i = 0; i < now.size(); ++i)
+    CHECK(mirror[i].channel == now[i]);
 }
 
 }  // namespace
 
-TEST_CASE("sync fuzz: the cache converges to the server under lost - duplicated - reordered events") {
-  std::filesystem::path dir =
-      std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+TEST_CASE(
+    "sync fuzz: the cache converges to the server under lost - duplicated - reordered events") {
+  std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                  ? "/dev/shm"
+                                  : std::filesystem::temp_directory_path();
   std::string path = (dir / ("chatsdk_syncfuzz_" + std::to_string(::getpid()) + ".db")).string();
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+    for (const char* s : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + s);
     run_seed(seed, path);
   }
-  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  for (const char* s : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + s);
 }

@@ -13,9 +13,8 @@ using namespace chatsdk::client::test;
 
 TEST_CASE("timeline: pending edits - deletes and reactions show at once (offline too)") {
   CoreFixture f;
-  f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "alice", "orig", "cid-1"),
-                                        msg("g1", 2, 2, "bob", "bob's")},
-                                 2)});
+  f.go_live({CoreFixture::joined(
+      "g1", {msg("g1", 1, 1, "alice", "orig", "cid-1"), msg("g1", 2, 2, "bob", "bob's")}, 2)});
   REQUIRE(f.core->open_timeline("g1").ok());
   f.core->disconnect();
   REQUIRE(f.core->edit(MessageRef{"g1", 1, {}}, "edited").ok());
@@ -72,7 +71,8 @@ TEST_CASE("channels: channel_updated applies new info and moves the cursor") {
   CHECK(f.core->channel("g1")->name == "Renamed");
   CHECK(f.store->channel("g1")->cursor == 2);
   std::vector<ChannelItem> mirror;
-  for (auto& d : f.events_of<ChannelListDiff>()) apply_diff(mirror, d.ops);
+  for (auto& d : f.events_of<ChannelListDiff>())
+    apply_diff(mirror, d.ops);
   REQUIRE(mirror.size() == 1);
   CHECK(mirror[0].channel.name == "Renamed");
 }
@@ -181,4 +181,61 @@ TEST_CASE("outbox: a body over the server's announced limit is refused before qu
   CHECK(f.core->send_text("g1", std::string(1001, 'x')).code() == Errc::body_too_large);
   CHECK(f.core->send_text("g1", std::string(1000, 'x')).ok());
   CHECK(f.store->op_count() == 1);
+}
+
+TEST_CASE("outbox: a resent unnamed channel_create answered already_applied learns its channel") {
+  CoreFixture f;
+  f.go_live();
+  auto c = f.core->create_group("", "Unnamed", {"bob"});
+  REQUIRE(c.ok());
+  auto cc = f.last_sent<proto::ChannelCreate>();
+  REQUIRE(cc);
+  CHECK(cc->channel.empty());
+  proto::AlreadyApplied aa;
+  aa.id = cc->id;
+  aa.channel = "srv-42";
+  aa.client_id = cc->client_id;
+  aa.version = 1;
+  f.clear();
+  f.frame(aa);
+  auto op = f.core->op(*c);
+  CHECK(op->state == OpState::sent);
+  CHECK(op->channel == "srv-42");
+  CHECK(f.sent<proto::Sync>().size() == 1);  // fetch the channel it created
+}
+
+TEST_CASE("reactions: `mine` survives events from others and follows our other devices") {
+  CoreFixture f;
+  auto m1 = msg("g1", 1, 1, "bob", "hi");
+  m1.reactions = {proto::Reaction{"ok", 1, true}};  // sync carries our `mine`
+  f.go_live({CoreFixture::joined("g1", {m1}, 1)});
+  proto::MessageEvent e;
+  e.change = proto::MessageChange::reaction;
+  e.actor = "carol";
+  e.emoji = "ok";
+  e.action = proto::ReactAction::add;
+  e.message = msg("g1", 1, 2, "bob", "hi");
+  e.message.reactions = {proto::Reaction{"ok", 2, false}};  // events: counts only
+  f.frame(e);
+  auto r = f.store->message("g1", 1)->reactions;
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].count == 2);
+  CHECK(r[0].mine);   // still ours
+  e.actor = "alice";  // our other device adds another emoji
+  e.emoji = "wow";
+  e.message.version = 3;
+  e.message.reactions = {proto::Reaction{"ok", 2, false}, proto::Reaction{"wow", 1, false}};
+  f.frame(e);
+  r = f.store->message("g1", 1)->reactions;
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].mine);
+  CHECK(r[1].mine);
+}
+
+TEST_CASE("outbox: metadata over the announced limit is refused before queueing") {
+  CoreFixture f;
+  CHECK(
+      f.core->send_text("g1", "x", SendOptions{0, {}, "{\"a\":\"" + std::string(5000, 'y') + "\"}"})
+          .code() == Errc::body_too_large);
+  CHECK(f.store->op_count() == 0);
 }

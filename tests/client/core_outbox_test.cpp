@@ -1,6 +1,6 @@
 // Outbox: durability, per-channel order, dependencies, failures, retry/cancel.
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 #include "core_fixture.hpp"
 
@@ -99,7 +99,7 @@ TEST_CASE("outbox: retry re-sends a failed op with the same client_id") {
   REQUIRE(s2.size() == 2);
   CHECK(s2[1].client_id == s[0].client_id);
   CHECK(s2[1].id != s[0].id);
-  CHECK_FALSE(f.core->retry(*a).ok());  // sending: not failed
+  CHECK_FALSE(f.core->retry(*a).ok());   // sending: not failed
   CHECK_FALSE(f.core->cancel(*a).ok());  // in flight: cannot cancel
 }
 
@@ -204,9 +204,9 @@ TEST_CASE("outbox: cancelling an unsent message fails the ops that target it") {
 
 TEST_CASE("outbox: mark_read applies locally - coalesces - and never waits behind a failed send") {
   CoreFixture f;
-  f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a"), msg("g1", 2, 2, "bob", "b"),
-                                        msg("g1", 3, 3, "bob", "c")},
-                                 3)});
+  f.go_live({CoreFixture::joined(
+      "g1", {msg("g1", 1, 1, "bob", "a"), msg("g1", 2, 2, "bob", "b"), msg("g1", 3, 3, "bob", "c")},
+      3)});
   CHECK(f.core->channel("g1")->unread == 3);
   f.core->disconnect();
   auto r1 = f.core->mark_read("g1", 1);
@@ -244,7 +244,7 @@ TEST_CASE("outbox: survives a crash - reopening resends with the same client_id"
     REQUIRE(a.ok());
     cid = f.core->op(*a)->client_id;
     CHECK(f.sent<proto::Send>().size() == 1);  // in flight when the process dies
-  }  // crash: objects dropped, nothing flushed explicitly
+  }                                            // crash: objects dropped, nothing flushed explicitly
   CoreFixture g(path);
   auto pending = g.core->pending_ops();
   REQUIRE(pending.size() == 1);

@@ -100,7 +100,7 @@ TEST_CASE("sync: a live event that skips a version triggers a sync and holds the
   e.message = msg("g1", 3, 3, "bob", "c");  // version 2 was lost
   f.frame(e);
   CHECK(f.store->message("g1", 3).has_value());  // applied (idempotent upsert)
-  CHECK(f.store->channel("g1")->cursor == 1);     // but the cursor waits
+  CHECK(f.store->channel("g1")->cursor == 1);    // but the cursor waits
   auto s = f.last_sent<proto::Sync>();
   REQUIRE(s);
   CHECK(s->channels[0] == proto::ChannelCursor{"g1", 1});
@@ -141,7 +141,8 @@ TEST_CASE("sync: live messages update unread - mentions and the preview") {
 
 TEST_CASE("sync: too_far_behind keeps the newest page and records a gap that history fills") {
   CoreFixture f;
-  f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a"), msg("g1", 2, 2, "bob", "b")}, 2)});
+  f.go_live(
+      {CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a"), msg("g1", 2, 2, "bob", "b")}, 2)});
   // reconnect much later
   f.core->on_closed(f.conn, 1006, "");
   auto s = std::optional<proto::Sync>(f.rehandshake());
@@ -149,7 +150,8 @@ TEST_CASE("sync: too_far_behind keeps the newest page and records a gap that his
   cs.channel = "g1";
   cs.status = proto::SyncStatus::too_far_behind;
   cs.info = info("g1", 2000, 3000);
-  for (Seq q = 1951; q <= 2000; ++q) cs.messages.push_back(msg("g1", q, 1000 + q, "bob", "m"));
+  for (Seq q = 1951; q <= 2000; ++q)
+    cs.messages.push_back(msg("g1", q, 1000 + q, "bob", "m"));
   cs.version = 3000;
   cs.head_version = 3000;
   cs.last_seq = 2000;
@@ -178,7 +180,8 @@ TEST_CASE("sync: too_far_behind keeps the newest page and records a gap that his
   proto::HistoryPage page;
   page.id = h->id;
   page.channel = "g1";
-  for (Seq q = 1901; q <= 1950; ++q) page.messages.push_back(msg("g1", q, 900 + q, "bob", "old"));
+  for (Seq q = 1901; q <= 1950; ++q)
+    page.messages.push_back(msg("g1", q, 900 + q, "bob", "old"));
   page.more_before = true;
   f.frame(page);
   gaps = f.store->gaps("g1");

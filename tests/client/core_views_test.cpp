@@ -1,7 +1,7 @@
 // View-models (diffs with stable keys) and typing debounce, on a manual clock.
+#include <unistd.h>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "client/core/list_diff.hpp"
 #include "core_fixture.hpp"
@@ -48,7 +48,8 @@ TEST_CASE("timeline: a local echo keeps its key and position when the server con
   REQUIRE(f.core->open_timeline("g1").ok());
   std::vector<TimelineItem> mirror;
   auto sync_mirror = [&] {
-    for (auto& d : f.events_of<TimelineDiff>()) apply_diff(mirror, d.ops);
+    for (auto& d : f.events_of<TimelineDiff>())
+      apply_diff(mirror, d.ops);
     f.events.clear();
   };
   sync_mirror();
@@ -66,7 +67,8 @@ TEST_CASE("timeline: a local echo keeps its key and position when the server con
   // only updates in place: no remove+insert for the confirmed echo
   auto diffs = f.events_of<TimelineDiff>();
   for (auto& d : diffs)
-    for (auto& o : d.ops) CHECK(o.kind == DiffKind::update);
+    for (auto& o : d.ops)
+      CHECK(o.kind == DiffKind::update);
   sync_mirror();
   REQUIRE(mirror.size() == 2);
   CHECK(mirror[1].key == key);
@@ -100,7 +102,7 @@ TEST_CASE("timeline: every message appears once - in seq order - despite duplica
 
 TEST_CASE("channel list: ordered by activity - diffs keyed by channel id - readable offline") {
   std::string path = (std::filesystem::temp_directory_path() /
-                       ("chatsdk_list_" + std::to_string(::getpid()) + ".db"))
+                      ("chatsdk_list_" + std::to_string(::getpid()) + ".db"))
                          .string();
   std::filesystem::remove(path);
   {
@@ -111,12 +113,14 @@ TEST_CASE("channel list: ordered by activity - diffs keyed by channel id - reada
     REQUIRE(list.size() == 2);
     CHECK(list[0].id == "a");  // same created_at+seq -> tie broken by id
     std::vector<ChannelItem> mirror;
-    for (auto& d : f.events_of<ChannelListDiff>()) apply_diff(mirror, d.ops);
+    for (auto& d : f.events_of<ChannelListDiff>())
+      apply_diff(mirror, d.ops);
     f.events.clear();
     proto::MessageEvent e;
     e.message = msg("b", 5, 2, "bob", "newest");
     f.frame(e);
-    for (auto& d : f.events_of<ChannelListDiff>()) apply_diff(mirror, d.ops);
+    for (auto& d : f.events_of<ChannelListDiff>())
+      apply_diff(mirror, d.ops);
     REQUIRE(mirror.size() == 2);
     CHECK(mirror[0].key == "b");
     CHECK(mirror[0].channel.last_message->body == "newest");

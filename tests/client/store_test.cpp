@@ -22,7 +22,8 @@ struct TempDb {
   }
   ~TempDb() { wipe(); }
   void wipe() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path + suffix);
   }
 };
 
@@ -46,8 +47,10 @@ TEST_CASE("store: migrations from v1 keep every outbox row") {
     CHECK((*s)->schema_version() == 1);
     // rows written by a v1 library
     for (int i = 0; i < 100; ++i) {
-      std::string sql = "INSERT INTO outbox(kind, state, channel, client_id, body, lane) VALUES(0, 0, 'g1', 'cid" +
-                        std::to_string(i) + "', 'body', 'g1')";
+      std::string sql =
+          "INSERT INTO outbox(kind, state, channel, client_id, body, lane) VALUES(0, 0, 'g1', "
+          "'cid" +
+          std::to_string(i) + "', 'body', 'g1')";
       REQUIRE((*s)->db().exec(sql.c_str()).ok());
     }
   }

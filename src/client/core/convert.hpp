@@ -19,15 +19,22 @@ inline Message to_public(const proto::Message& m) {
   out.deleted = m.deleted;
   out.reply_to = m.reply_to;
   out.reply_count = m.reply_count;
-  for (const auto& r : m.reactions) out.reactions.push_back(Reaction{r.emoji, r.count, r.mine});
+  for (const auto& r : m.reactions)
+    out.reactions.push_back(Reaction{r.emoji, r.count, r.mine});
   out.mentions = m.mentions;
   out.metadata = m.metadata.json;
   return out;
 }
 
-inline ChannelKind to_public(proto::ChannelKind k) { return static_cast<ChannelKind>(k); }
-inline Role to_public(proto::Role r) { return static_cast<Role>(r); }
-inline proto::ChannelKind to_proto(ChannelKind k) { return static_cast<proto::ChannelKind>(k); }
+inline ChannelKind to_public(proto::ChannelKind k) {
+  return static_cast<ChannelKind>(k);
+}
+inline Role to_public(proto::Role r) {
+  return static_cast<Role>(r);
+}
+inline proto::ChannelKind to_proto(ChannelKind k) {
+  return static_cast<proto::ChannelKind>(k);
+}
 
 inline User to_public(const proto::UserProfile& p) {
   return User{p.user, p.display_name, p.avatar_url, p.metadata.json};

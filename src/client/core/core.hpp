@@ -33,8 +33,8 @@
 #include "client/store/store.hpp"
 #include "common/protocol/frames.hpp"
 #include "common/util/backoff.hpp"
-#include "common/util/random.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/random.hpp"
 
 namespace chatsdk::client {
 
@@ -73,8 +73,8 @@ class Core {
   Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider tokens);
 
   // ---- lifecycle commands ----------------------------------------------------
-  void connect();     // start connecting (and keep reconnecting) until disconnect()
-  void disconnect();  // close and stay disconnected
+  void connect();          // start connecting (and keep reconnecting) until disconnect()
+  void disconnect();       // close and stay disconnected
   void prepare_suspend();  // close, no reconnects, store quiesced
   void resume();           // reconnect once (if connect() was called before)
 
@@ -98,7 +98,8 @@ class Core {
   // ---- app commands: mutations (persisted in the outbox before returning) ----------
   Result<OpId> send_text(const std::string& channel, const std::string& body,
                          const SendOptions& opts = {});
-  Result<OpId> edit(const MessageRef& msg, const std::string& body, const std::string& metadata = {});
+  Result<OpId> edit(const MessageRef& msg, const std::string& body,
+                    const std::string& metadata = {});
   Result<OpId> remove(const MessageRef& msg);
   Result<OpId> react(const MessageRef& msg, const std::string& emoji, bool add);
   Result<OpId> mark_read(const std::string& channel, Seq seq = 0);  // 0 = newest known
@@ -228,6 +229,7 @@ class Core {
   std::vector<TimelineItem> build_timeline(const std::string& channel, Seq floor);
   void overlay_pending(std::vector<TimelineItem>& items) const;
   std::vector<ChannelItem> build_channel_list();
+  std::vector<ChannelItem> refresh_channel_list();
   void emit(Event e) { events_.push_back(std::move(e)); }
   std::string new_client_id();
   bool live() const { return state_ == ConnectionState::live; }
@@ -245,11 +247,12 @@ class Core {
   ConnectionState state_ = ConnectionState::disconnected;
   bool want_connected_ = false;
   bool suspended_ = false;
-  ConnId conn_ = 0;        // current connection (0 = none)
+  ConnId conn_ = 0;  // current connection (0 = none)
   ConnId conn_seq_ = 0;
   std::string token_;
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
+  std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;
   std::int64_t last_rx_ = 0;
@@ -260,6 +263,8 @@ class Core {
   bool resync_wanted_ = false;
   std::string me_;
   std::uint32_t max_body_bytes_ = 0;  // from welcome.limits (persisted); 0 = protocol maximum
+  std::uint32_t max_metadata_bytes_ = 0;
+  Result<void> check_limits(const std::string& body, const std::string& metadata) const;
 
   // outbox (open ops in memory, by id)
   std::map<OpId, OpRow> ops_;
@@ -277,7 +282,8 @@ class Core {
   // view-models
   std::map<std::string, TimelineView> timelines_;
   std::vector<ChannelItem> channel_list_;
-  bool list_dirty_ = false;
+  bool list_rebuild_ = false;             // re-read every channel (eviction)
+  std::set<std::string> dirty_channels_;  // re-read just these rows
   std::set<std::string> dirty_timelines_;
 
   std::vector<Action> actions_;

@@ -29,7 +29,8 @@ Result<OpId> Core::enqueue(OpRow row) {
   row.op.client_id = new_client_id();
   row.op.created_at = wall();
   row.op.state = OpState::queued;
-  if (row.lane.empty()) row.lane = row.op.channel.empty() ? "op:" + row.op.client_id : row.op.channel;
+  if (row.lane.empty())
+    row.lane = row.op.channel.empty() ? "op:" + row.op.client_id : row.op.channel;
   if (auto r = store_.insert_op(row); !r) return r.error();  // durable before we return
   OpId id = row.op.id;
   emit(OpChanged{row.op});
@@ -52,15 +53,24 @@ void Core::set_op_state(OpRow& row, OpState s, std::optional<OpFailure> failure)
 
 // ---- commands --------------------------------------------------------------------
 
+// Rejected up front against the limits the server announced (welcome.limits,
+// remembered across restarts): an op that can only fail permanently would
+// hold back its channel.
+Result<void> Core::check_limits(const std::string& body, const std::string& metadata) const {
+  std::size_t max_body = max_body_bytes_ != 0 ? max_body_bytes_ : proto::kMaxBodyBytes;
+  if (body.size() > max_body)
+    return Error{Errc::body_too_large, "body exceeds " + std::to_string(max_body) + " bytes"};
+  std::size_t max_meta = max_metadata_bytes_ != 0 ? max_metadata_bytes_ : proto::kMaxMetadataBytes;
+  if (metadata.size() > max_meta)
+    return Error{Errc::body_too_large, "metadata exceeds " + std::to_string(max_meta) + " bytes"};
+  return {};
+}
+
 Result<OpId> Core::send_text(const std::string& channel, const std::string& body,
                              const SendOptions& opts) {
   if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
   if (body.empty()) return Error{Errc::invalid_argument, "body is empty"};
-  // Rejected up front when the server's announced limit is known: an op that
-  // can only fail permanently would hold back the channel.
-  std::size_t max_body = max_body_bytes_ != 0 ? max_body_bytes_ : proto::kMaxBodyBytes;
-  if (body.size() > max_body)
-    return Error{Errc::body_too_large, "body exceeds " + std::to_string(max_body) + " bytes"};
+  if (auto r = check_limits(body, opts.metadata); !r) return r.error();
   OpRow row;
   row.op.kind = OpKind::send;
   row.op.channel = channel;
@@ -84,6 +94,7 @@ static Result<void> check_ref(const MessageRef& m) {
 Result<OpId> Core::edit(const MessageRef& msg, const std::string& body,
                         const std::string& metadata) {
   if (auto r = check_ref(msg); !r) return r.error();
+  if (auto r = check_limits(body, metadata); !r) return r.error();
   if (body.empty()) return Error{Errc::invalid_argument, "body is empty"};
   OpRow row;
   row.op.kind = OpKind::edit;
@@ -126,8 +137,7 @@ Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
     ch->channel.read_seq = seq;
     ch->channel.unread =
         ch->channel.last_seq > seq ? static_cast<std::uint32_t>(ch->channel.last_seq - seq) : 0;
-    ch->channel.mentions =
-        ch->channel.unread == 0 ? 0 : store_.count_mentions_after(channel, seq);
+    ch->channel.mentions = ch->channel.unread == 0 ? 0 : store_.count_mentions_after(channel, seq);
     store_.upsert_channel(*ch);
     mark_dirty(channel);
   }
@@ -169,8 +179,8 @@ Result<OpId> Core::create_direct(const std::string& other_user) {
   OpRow row;
   row.op.kind = OpKind::channel_create;
   if (!me_.empty())  // the server derives "dm:<a>:<b>" (ids sorted); so can we
-    row.op.channel = me_ < other_user ? "dm:" + me_ + ":" + other_user
-                                      : "dm:" + other_user + ":" + me_;
+    row.op.channel =
+        me_ < other_user ? "dm:" + me_ + ":" + other_user : "dm:" + other_user + ":" + me_;
   row.create_kind = ChannelKind::direct;
   row.users = {other_user};
   return enqueue(std::move(row));
@@ -235,8 +245,8 @@ Result<void> Core::cancel(OpId id) {
   not_before_.erase(id);
   // Ops that target the cancelled (never sent) message can never apply.
   for (auto& [oid, dep] : ops_) {
-    if (!cid.empty() && dep.target_client_id == cid && dep.op.seq == 0 && open_state(dep.op.state) &&
-        dep.op.state != OpState::sending)
+    if (!cid.empty() && dep.target_client_id == cid && dep.op.seq == 0 &&
+        open_state(dep.op.state) && dep.op.state != OpState::sending)
       set_op_state(dep, OpState::failed,
                    OpFailure{Errc::cancelled, false, "the target message was cancelled"});
   }
@@ -265,7 +275,8 @@ void Core::pump_outbox() {
   if (!live()) return;
   std::set<std::string> blocked;  // lanes whose head is in flight, failed or waiting
   std::vector<OpId> order;
-  for (auto& [id, row] : ops_) order.push_back(id);  // map order = creation order
+  for (auto& [id, row] : ops_)
+    order.push_back(id);  // map order = creation order
   for (OpId id : order) {
     OpRow* row = find_op(id);
     if (row == nullptr || !open_state(row->op.state)) continue;
@@ -337,11 +348,13 @@ bool Core::dispatch(OpRow& row) {
       break;
     case OpKind::react:
     case OpKind::unreact:
-      send(proto::React{id, o.channel, o.seq, o.client_id, row.emoji,
-                        o.kind == OpKind::react ? proto::ReactAction::add
-                                                : proto::ReactAction::remove});
+      send(proto::React{
+          id, o.channel, o.seq, o.client_id, row.emoji,
+          o.kind == OpKind::react ? proto::ReactAction::add : proto::ReactAction::remove});
       break;
-    case OpKind::mark_read: send(proto::MarkRead{id, o.channel, o.seq}); break;
+    case OpKind::mark_read:
+      send(proto::MarkRead{id, o.channel, o.seq});
+      break;
     case OpKind::channel_create: {
       proto::ChannelCreate f;
       f.id = id;
@@ -426,7 +439,8 @@ void Core::op_succeeded(OpRow& row, Seq seq, Version version, TimeMs created_at)
 void Core::forget_old_sends() {
   std::size_t tracked = 0;
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it)
-    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) ++tracked;
+    if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered)
+      ++tracked;
   for (auto it = ops_.begin(); it != ops_.end() && tracked > Store::kTrackedSends;) {
     if (it->second.op.state == OpState::sent || it->second.op.state == OpState::delivered) {
       it = ops_.erase(it);
@@ -456,8 +470,12 @@ static std::vector<Reaction> apply_reaction(std::vector<Reaction> rs, const std:
                                             bool add) {
   auto it = std::find_if(rs.begin(), rs.end(), [&](const Reaction& r) { return r.emoji == emoji; });
   if (add) {
-    if (it == rs.end()) rs.push_back(Reaction{emoji, 1, true});
-    else if (!it->mine) { ++it->count; it->mine = true; }
+    if (it == rs.end())
+      rs.push_back(Reaction{emoji, 1, true});
+    else if (!it->mine) {
+      ++it->count;
+      it->mine = true;
+    }
   } else if (it != rs.end() && it->mine) {
     it->mine = false;
     if (--it->count == 0) rs.erase(it);
@@ -499,6 +517,7 @@ void Core::handle(const proto::AlreadyApplied& f) {
   if (it != pending_.end()) pending_.erase(it);
   if (row == nullptr) row = find_op_by_client_id(f.client_id);
   if (row == nullptr) return;
+  if (row->op.channel.empty()) row->op.channel = f.channel;  // unnamed channel_create
   bool is_send = row->op.kind == OpKind::send;
   std::string channel = row->op.channel;
   Seq seq = is_send ? f.seq : row->op.seq;
@@ -539,7 +558,8 @@ void Core::handle(const proto::Ok& f) {
         case OpKind::unreact:
           upd.reactions = apply_reaction(upd.reactions, r.emoji, r.op.kind == OpKind::react);
           break;
-        default: break;
+        default:
+          break;
       }
       if (r.op.kind != OpKind::mark_read) store_.upsert_message(upd, false);
     }
@@ -579,7 +599,8 @@ void Core::receipts_advance_ops(const std::string& channel, Seq read, Seq delive
       set_op_state(row, OpState::delivered);
     }
   }
-  for (OpId id : done) ops_.erase(id);
+  for (OpId id : done)
+    ops_.erase(id);
 }
 
 }  // namespace chatsdk::client

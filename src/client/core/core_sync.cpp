@@ -44,8 +44,10 @@ void Core::handle(const proto::SyncResult& f) {
   sync_req_ = 0;
   {
     Transaction tx(store_);
-    for (const auto& cs : f.channels) apply_channel_sync(cs);
-    if (auto r = tx.commit(); !r) emit(ErrorEvent{r.error().code, "cache write: " + r.error().message});
+    for (const auto& cs : f.channels)
+      apply_channel_sync(cs);
+    if (auto r = tx.commit(); !r)
+      emit(ErrorEvent{r.error().code, "cache write: " + r.error().message});
   }
   maybe_evict();
   if (f.more || resync_wanted_) {
@@ -90,7 +92,8 @@ void Core::apply_channel_sync(const proto::ChannelSync& cs) {
     // scrolling back fetches it (history `before`).
     Seq held = store_.max_seq(cs.channel);
     Seq page_min = cs.messages.front().seq;
-    for (const auto& m : cs.messages) page_min = std::min(page_min, m.seq);
+    for (const auto& m : cs.messages)
+      page_min = std::min(page_min, m.seq);
     if (held > 0 && page_min > held + 1) store_.add_gap(cs.channel, Gap{held + 1, page_min - 1});
   }
   for (const auto& m : cs.messages) {
@@ -115,7 +118,8 @@ void Core::apply_channel_sync(const proto::ChannelSync& cs) {
     // A local mark_read is ahead of the server (still in the outbox).
     c.read_seq = std::max(c.read_seq, cs.read_seq);
     c.unread = unread_of(c.last_seq, c.read_seq);
-    c.mentions = c.unread == 0 ? 0 : std::min(cs.mentions, store_.count_mentions_after(c.id, c.read_seq));
+    c.mentions =
+        c.unread == 0 ? 0 : std::min(cs.mentions, store_.count_mentions_after(c.id, c.read_seq));
   }
   store_.upsert_channel(row);
   if (c.last_seq > 0) note_received(c.id, c.last_seq);
@@ -194,11 +198,24 @@ void Core::remove_channel_locally(const std::string& channel) {
 // ---- live events ---------------------------------------------------------------------
 
 void Core::handle(const proto::MessageEvent& f) {
-  const proto::Message& m = f.message;
-  auto row = store_.channel(m.channel);
+  auto row = store_.channel(f.message.channel);
   if (!row) {
     request_sync();  // a channel we do not know yet: the sync brings it as `joined`
     return;
+  }
+  // Events carry reaction counts without `mine`: keep ours per emoji, and set
+  // it when the event is about our own reaction (another device of ours).
+  proto::Message m = f.message;
+  if (!m.reactions.empty()) {
+    auto held = store_.message(m.channel, m.seq);
+    for (auto& r : m.reactions) {
+      if (f.change == proto::MessageChange::reaction && f.actor == me_ && f.emoji == r.emoji) {
+        r.mine = f.action == proto::ReactAction::add;
+      } else if (held) {
+        for (const auto& h : held->reactions)
+          if (h.emoji == r.emoji) r.mine = h.mine;
+      }
+    }
   }
   Transaction tx(store_);
   apply_message(m);
@@ -250,7 +267,9 @@ void Core::handle(const proto::ChannelAdded& f) {
   if (row.cursor == 0) request_sync();  // unlisted -> `joined` with the newest page
 }
 
-void Core::handle(const proto::ChannelRemoved& f) { remove_channel_locally(f.channel); }
+void Core::handle(const proto::ChannelRemoved& f) {
+  remove_channel_locally(f.channel);
+}
 
 void Core::handle(const proto::ChannelUpdated& f) {
   auto row = store_.channel(f.info.channel);
@@ -385,7 +404,8 @@ void Core::maybe_evict() {
   std::uint64_t before = store_.used_bytes();
   if (before <= opt_.cache_cap_bytes) return;
   std::vector<std::pair<std::string, Seq>> protect;
-  for (const auto& [ch, tv] : timelines_) protect.emplace_back(ch, tv.floor);
+  for (const auto& [ch, tv] : timelines_)
+    protect.emplace_back(ch, tv.floor);
   std::uint64_t total = 0;
   std::uint64_t used = before;
   while (used > opt_.cache_cap_bytes) {
@@ -397,7 +417,7 @@ void Core::maybe_evict() {
     used = store_.used_bytes();
   }
   if (total == 0) return;
-  list_dirty_ = true;
+  list_rebuild_ = true;
   emit(CacheEvicted{total, before, used});
 }
 

@@ -10,16 +10,26 @@
 namespace chatsdk::client {
 
 namespace {
-constexpr std::int64_t kTypingRefreshMs = 3'000;  // at most one start per 3 s
-constexpr std::int64_t kTypingIdleStopMs = 5'000;  // stop 5 s after the last keystroke
+constexpr std::int64_t kTypingRefreshMs = 3'000;    // at most one start per 3 s
+constexpr std::int64_t kTypingIdleStopMs = 5'000;   // stop 5 s after the last keystroke
 constexpr std::int64_t kRemoteTypingTtlMs = 6'000;  // remote indicator expiry
 constexpr std::size_t kInitialWindow = 50;
 }  // namespace
 
 void Core::mark_dirty(const std::string& channel) {
-  list_dirty_ = true;
+  dirty_channels_.insert(channel);
   if (timelines_.count(channel) != 0) dirty_timelines_.insert(channel);
 }
+
+namespace {
+void sort_by_activity(std::vector<ChannelItem>& items) {
+  std::sort(items.begin(), items.end(), [](const ChannelItem& a, const ChannelItem& b) {
+    if (a.channel.last_activity != b.channel.last_activity)
+      return a.channel.last_activity > b.channel.last_activity;
+    return a.key < b.key;
+  });
+}
+}  // namespace
 
 std::vector<ChannelItem> Core::build_channel_list() {
   std::vector<ChannelItem> out;
@@ -27,11 +37,21 @@ std::vector<ChannelItem> Core::build_channel_list() {
     std::string key = row.channel.id;
     out.push_back(ChannelItem{std::move(key), std::move(row.channel)});
   }
-  std::sort(out.begin(), out.end(), [](const ChannelItem& a, const ChannelItem& b) {
-    if (a.channel.last_activity != b.channel.last_activity)
-      return a.channel.last_activity > b.channel.last_activity;
-    return a.key < b.key;
-  });
+  sort_by_activity(out);
+  return out;
+}
+
+// The list after an input: only the channels the input touched are read
+// again (one indexed row each), so a live message costs O(1) queries however
+// many channels the user has.
+std::vector<ChannelItem> Core::refresh_channel_list() {
+  std::vector<ChannelItem> out;
+  out.reserve(channel_list_.size() + dirty_channels_.size());
+  for (const ChannelItem& item : channel_list_)
+    if (dirty_channels_.count(item.key) == 0) out.push_back(item);
+  for (const std::string& id : dirty_channels_)
+    if (auto row = store_.channel(id)) out.push_back(ChannelItem{id, std::move(row->channel)});
+  sort_by_activity(out);
   return out;
 }
 
@@ -94,9 +114,9 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
     for (TimelineItem& item : items) {
       Message& m = item.message;
       if (m.channel != row.op.channel) break;
-      bool hit = (row.op.seq != 0 && m.seq == row.op.seq) ||
-                 (!row.target_client_id.empty() && m.client_id == row.target_client_id &&
-                  m.sender == me_);
+      bool hit =
+          (row.op.seq != 0 && m.seq == row.op.seq) ||
+          (!row.target_client_id.empty() && m.client_id == row.target_client_id && m.sender == me_);
       if (!hit) continue;
       if (k == OpKind::edit && !m.deleted) {
         m.body = row.body;
@@ -111,8 +131,12 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
         auto r = std::find_if(m.reactions.begin(), m.reactions.end(),
                               [&](const Reaction& x) { return x.emoji == row.emoji; });
         if (k == OpKind::react && (r == m.reactions.end() || !r->mine)) {
-          if (r == m.reactions.end()) m.reactions.push_back(Reaction{row.emoji, 1, true});
-          else { ++r->count; r->mine = true; }
+          if (r == m.reactions.end())
+            m.reactions.push_back(Reaction{row.emoji, 1, true});
+          else {
+            ++r->count;
+            r->mine = true;
+          }
         } else if (k == OpKind::unreact && r != m.reactions.end() && r->mine) {
           r->mine = false;
           if (--r->count == 0) m.reactions.erase(r);
@@ -124,9 +148,10 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
 }
 
 void Core::flush_views() {
-  if (list_dirty_) {
-    list_dirty_ = false;
-    auto fresh = build_channel_list();
+  if (list_rebuild_ || !dirty_channels_.empty()) {
+    auto fresh = list_rebuild_ ? build_channel_list() : refresh_channel_list();
+    list_rebuild_ = false;
+    dirty_channels_.clear();
     ChannelListDiff d;
     diff_lists(channel_list_, fresh, d.ops);
     channel_list_ = std::move(fresh);
@@ -151,7 +176,8 @@ Result<void> Core::open_timeline(const std::string& channel) {
   tv.floor = latest.empty() ? store_.max_seq(channel) + 1 : latest.front().seq;
   // Do not show across a recorded hole: the rows below it are older history.
   for (const Gap& g : store_.gaps(channel))
-    if (g.to >= tv.floor && g.from <= store_.max_seq(channel)) tv.floor = std::max(tv.floor, g.to + 1);
+    if (g.to >= tv.floor && g.from <= store_.max_seq(channel))
+      tv.floor = std::max(tv.floor, g.to + 1);
   tv.items = build_timeline(channel, tv.floor);
   TimelineDiff d;
   d.channel = channel;
@@ -179,7 +205,8 @@ std::vector<Channel> Core::channels() {
   flush_views();  // the list the app last saw is current after this
   std::vector<Channel> out;
   out.reserve(channel_list_.size());
-  for (const auto& item : channel_list_) out.push_back(item.channel);
+  for (const auto& item : channel_list_)
+    out.push_back(item.channel);
   return out;
 }
 
@@ -220,7 +247,9 @@ void Core::typing_stop(const std::string& channel) {
     send_typing(channel, proto::TypingState::stop);
 }
 
-void Core::clear_typing_out() { typing_out_.clear(); }
+void Core::clear_typing_out() {
+  typing_out_.clear();
+}
 
 void Core::handle(const proto::TypingEvent& f) {
   if (f.user == me_) return;
@@ -238,10 +267,13 @@ void Core::handle(const proto::TypingEvent& f) {
 std::vector<std::string> Core::typing_users(const std::string& channel) const {
   std::vector<std::string> out;
   if (auto it = typing_in_.find(channel); it != typing_in_.end())
-    for (const auto& [u, at] : it->second) out.push_back(u);
+    for (const auto& [u, at] : it->second)
+      out.push_back(u);
   return out;
 }
 
-void Core::emit_typing(const std::string& channel) { emit(TypingChanged{channel, typing_users(channel)}); }
+void Core::emit_typing(const std::string& channel) {
+  emit(TypingChanged{channel, typing_users(channel)});
+}
 
 }  // namespace chatsdk::client

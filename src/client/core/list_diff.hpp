@@ -21,7 +21,8 @@ template <class T>
 void diff_lists(const std::vector<T>& old_items, const std::vector<T>& new_items,
                 std::vector<DiffOp<T>>& ops) {
   std::unordered_map<std::string, std::size_t> in_new;
-  for (std::size_t i = 0; i < new_items.size(); ++i) in_new.emplace(new_items[i].key, i);
+  for (std::size_t i = 0; i < new_items.size(); ++i)
+    in_new.emplace(new_items[i].key, i);
   std::vector<const T*> cur;
   cur.reserve(old_items.size());
   // removals, from the back so earlier indexes stay valid
@@ -55,12 +56,18 @@ template <class T>
 void apply_diff(std::vector<T>& items, const std::vector<DiffOp<T>>& ops) {
   for (const auto& op : ops) {
     switch (op.kind) {
-      case DiffKind::reset: items = op.items; break;
+      case DiffKind::reset:
+        items = op.items;
+        break;
       case DiffKind::insert:
         items.insert(items.begin() + static_cast<std::ptrdiff_t>(op.index), op.item);
         break;
-      case DiffKind::update: items[op.index] = op.item; break;
-      case DiffKind::remove: items.erase(items.begin() + static_cast<std::ptrdiff_t>(op.index)); break;
+      case DiffKind::update:
+        items[op.index] = op.item;
+        break;
+      case DiffKind::remove:
+        items.erase(items.begin() + static_cast<std::ptrdiff_t>(op.index));
+        break;
     }
   }
 }

@@ -17,8 +17,7 @@ Stmt& Stmt::bind(int i, std::int64_t v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (s_ != nullptr)
-    sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (s_ != nullptr) sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return *this;
 }
 
@@ -38,7 +37,8 @@ bool Stmt::step() {
 bool Stmt::exec() {
   if (s_ == nullptr) return false;
   int rc = sqlite3_step(s_);
-  while (rc == SQLITE_ROW) rc = sqlite3_step(s_);
+  while (rc == SQLITE_ROW)
+    rc = sqlite3_step(s_);
   if (rc != SQLITE_DONE) {
     db_->note_error(rc);
     return false;
@@ -46,7 +46,9 @@ bool Stmt::exec() {
   return true;
 }
 
-std::int64_t Stmt::i64(int col) const { return sqlite3_column_int64(s_, col); }
+std::int64_t Stmt::i64(int col) const {
+  return sqlite3_column_int64(s_, col);
+}
 
 std::string Stmt::str(int col) const {
   const auto* p = sqlite3_column_text(s_, col);
@@ -55,12 +57,17 @@ std::string Stmt::str(int col) const {
                      static_cast<std::size_t>(sqlite3_column_bytes(s_, col)));
 }
 
-bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+bool Stmt::is_null(int col) const {
+  return sqlite3_column_type(s_, col) == SQLITE_NULL;
+}
 
-Db::~Db() { close(); }
+Db::~Db() {
+  close();
+}
 
 void Db::close() noexcept {
-  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  for (auto& [sql, s] : cache_)
+    sqlite3_finalize(s);
   cache_.clear();
   if (db_ != nullptr) {
     sqlite3_close_v2(db_);
@@ -70,9 +77,9 @@ void Db::close() noexcept {
 
 Result<void> Db::open(const std::string& path) {
   close();
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     close();
@@ -107,8 +114,12 @@ Stmt Db::prepare(const char* sql) {
   return Stmt(*this, s);
 }
 
-Result<void> Db::begin() { return exec("BEGIN IMMEDIATE"); }
-Result<void> Db::commit() { return exec("COMMIT"); }
+Result<void> Db::begin() {
+  return exec("BEGIN IMMEDIATE");
+}
+Result<void> Db::commit() {
+  return exec("COMMIT");
+}
 void Db::rollback() noexcept {
   if (in_transaction()) (void)exec("ROLLBACK");
 }
@@ -117,7 +128,8 @@ bool Db::in_transaction() const noexcept {
 }
 
 void Db::reset_all() noexcept {
-  for (auto& [sql, s] : cache_) sqlite3_reset(s);
+  for (auto& [sql, s] : cache_)
+    sqlite3_reset(s);
 }
 
 int Db::active_statements() const noexcept {
@@ -128,8 +140,12 @@ int Db::active_statements() const noexcept {
   return n;
 }
 
-std::int64_t Db::last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_); }
-int Db::changes() const noexcept { return sqlite3_changes(db_); }
+std::int64_t Db::last_insert_rowid() const noexcept {
+  return sqlite3_last_insert_rowid(db_);
+}
+int Db::changes() const noexcept {
+  return sqlite3_changes(db_);
+}
 
 void Db::note_error(int rc) {
   last_error_ = Error{Errc::io_error, std::string("sqlite: ") + sqlite3_errstr(rc) + ": " +

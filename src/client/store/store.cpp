@@ -87,8 +87,9 @@ std::string Store::meta(const char* key) {
 }
 
 void Store::set_meta(const char* key, const std::string& value) {
-  db_.prepare("INSERT INTO meta(key, value) VALUES(?1, ?2) "
-              "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+  db_.prepare(
+         "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+         "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
       .bind(1, std::string_view(key))
       .bind(2, value)
       .exec();
@@ -118,8 +119,8 @@ static ChannelRow read_channel_row(const Stmt& s) {
   return r;
 }
 
-#define CHANNEL_COLS                                                                      \
-  "id, kind, name, is_public, created_by, created_at, member_count, role, metadata, "    \
+#define CHANNEL_COLS                                                                  \
+  "id, kind, name, is_public, created_by, created_at, member_count, role, metadata, " \
   "last_seq, read_seq, delivered_seq, unread, mentions, last_activity, cursor"
 
 std::vector<ChannelRow> Store::channels() {
@@ -268,19 +269,20 @@ std::vector<Message> Store::messages_from(const std::string& channel, Seq from) 
       "reply_to, reply_count, reactions, mentions, metadata FROM messages "
       "WHERE channel = ?1 AND seq >= ?2 ORDER BY seq");
   s.bind(1, channel).bind(2, from);
-  while (s.step()) out.push_back(read_message(s));
+  while (s.step())
+    out.push_back(read_message(s));
   return out;
 }
 
-std::vector<Message> Store::messages_before(const std::string& channel, Seq before,
-                                            std::size_t n) {
+std::vector<Message> Store::messages_before(const std::string& channel, Seq before, std::size_t n) {
   std::vector<Message> out;
   auto s = db_.prepare(
       "SELECT channel, seq, version, sender, client_id, body, created_at, edited_at, deleted, "
       "reply_to, reply_count, reactions, mentions, metadata FROM messages "
       "WHERE channel = ?1 AND (?2 = 0 OR seq < ?2) ORDER BY seq DESC LIMIT ?3");
   s.bind(1, channel).bind(2, before).bind(3, static_cast<std::int64_t>(n));
-  while (s.step()) out.push_back(read_message(s));
+  while (s.step())
+    out.push_back(read_message(s));
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -325,7 +327,8 @@ std::vector<Gap> Store::gaps(const std::string& channel) {
   std::vector<Gap> out;
   auto s = db_.prepare("SELECT from_seq, to_seq FROM gaps WHERE channel = ?1 ORDER BY from_seq");
   s.bind(1, channel);
-  while (s.step()) out.push_back(Gap{s.u64(0), s.u64(1)});
+  while (s.step())
+    out.push_back(Gap{s.u64(0), s.u64(1)});
   return out;
 }
 
@@ -362,16 +365,17 @@ void Store::remove_member(const std::string& channel, const std::string& user) {
 
 std::vector<Member> Store::members(const std::string& channel) {
   std::vector<Member> out;
-  auto s = db_.prepare(
-      "SELECT user, role, read_seq FROM members WHERE channel = ?1 ORDER BY user");
+  auto s = db_.prepare("SELECT user, role, read_seq FROM members WHERE channel = ?1 ORDER BY user");
   s.bind(1, channel);
-  while (s.step()) out.push_back(Member{s.str(0), static_cast<Role>(s.i64(1)), s.u64(2)});
+  while (s.step())
+    out.push_back(Member{s.str(0), static_cast<Role>(s.i64(1)), s.u64(2)});
   return out;
 }
 
 void Store::upsert_profile(const User& u) {
-  db_.prepare("INSERT OR REPLACE INTO profiles(user, display_name, avatar_url, metadata) "
-              "VALUES(?1,?2,?3,?4)")
+  db_.prepare(
+         "INSERT OR REPLACE INTO profiles(user, display_name, avatar_url, metadata) "
+         "VALUES(?1,?2,?3,?4)")
       .bind(1, u.id)
       .bind(2, u.display_name)
       .bind(3, u.avatar_url)
@@ -380,8 +384,8 @@ void Store::upsert_profile(const User& u) {
 }
 
 std::optional<User> Store::profile(const std::string& user) {
-  auto s = db_.prepare(
-      "SELECT user, display_name, avatar_url, metadata FROM profiles WHERE user = ?1");
+  auto s =
+      db_.prepare("SELECT user, display_name, avatar_url, metadata FROM profiles WHERE user = ?1");
   s.bind(1, user);
   if (s.step()) return User{s.str(0), s.str(1), s.str(2), s.str(3)};
   return std::nullopt;
@@ -389,9 +393,9 @@ std::optional<User> Store::profile(const std::string& user) {
 
 // ---- outbox ----------------------------------------------------------------------------
 
-#define OP_COLS                                                                           \
-  "id, kind, state, channel, client_id, seq, fail_code, fail_retryable, fail_reason, "    \
-  "created_at, body, reply_to, mentions, metadata, emoji, users, target_client_id, "      \
+#define OP_COLS                                                                        \
+  "id, kind, state, channel, client_id, seq, fail_code, fail_retryable, fail_reason, " \
+  "created_at, body, reply_to, mentions, metadata, emoji, users, target_client_id, "   \
   "create_kind, name, has_name, avatar_url, has_avatar, is_public, lane, attempts, version"
 
 OpRow Store::read_op(const Stmt& s) const {
@@ -488,7 +492,8 @@ std::vector<OpRow> Store::open_ops() {
                        " FROM outbox WHERE state IN (0, 1, 5) OR id IN (SELECT id FROM outbox "
                        "WHERE kind = 0 AND state IN (2, 3) ORDER BY id DESC LIMIT ?1) ORDER BY id");
   s.bind(1, static_cast<std::int64_t>(kTrackedSends));
-  while (s.step()) out.push_back(read_op(s));
+  while (s.step())
+    out.push_back(read_op(s));
   return out;
 }
 
@@ -549,14 +554,16 @@ std::size_t Store::evict_oldest(std::size_t n,
     while (s.step() && victims.size() < n) {
       std::string ch = s.str(0);
       Seq seq = s.u64(1);
-      bool keep = std::any_of(protect.begin(), protect.end(), [&](const auto& p) {
-        return p.first == ch && seq >= p.second;
-      });
+      bool keep = std::any_of(protect.begin(), protect.end(),
+                              [&](const auto& p) { return p.first == ch && seq >= p.second; });
       if (!keep) victims.emplace_back(std::move(ch), seq);
     }
   }
   for (const auto& [ch, seq] : victims)
-    db_.prepare("DELETE FROM messages WHERE channel = ?1 AND seq = ?2").bind(1, ch).bind(2, seq).exec();
+    db_.prepare("DELETE FROM messages WHERE channel = ?1 AND seq = ?2")
+        .bind(1, ch)
+        .bind(2, seq)
+        .exec();
   return victims.size();
 }
 

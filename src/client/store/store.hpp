@@ -38,7 +38,7 @@ struct OpRow {
   bool has_avatar = false;
   bool is_public = false;
   std::uint32_t attempts = 0;
-  std::string lane;  // ops of one lane are replayed strictly in order
+  std::string lane;     // ops of one lane are replayed strictly in order
   Version version = 0;  // change version assigned by the server (0 = none/unknown)
 };
 
@@ -130,8 +130,7 @@ class Store {
   /// Deletes up to `n` of the oldest messages, never any with seq >= the
   /// channel's protected floor (open timelines), never the newest
   /// kKeepPerChannel of a channel. Returns rows deleted.
-  std::size_t evict_oldest(std::size_t n,
-                           const std::vector<std::pair<std::string, Seq>>& protect);
+  std::size_t evict_oldest(std::size_t n, const std::vector<std::pair<std::string, Seq>>& protect);
 
   // ---- suspension -------------------------------------------------------------
   /// Ends any transaction, resets every statement, checkpoints the WAL.

@@ -61,7 +61,9 @@ CREATE INDEX messages_by_client_id ON messages(channel, client_id);
 
 }  // namespace
 
-int Store::latest_schema() { return static_cast<int>(kMigrations.size()); }
+int Store::latest_schema() {
+  return static_cast<int>(kMigrations.size());
+}
 
 int Store::schema_version() {
   auto s = db_.prepare("PRAGMA user_version");
@@ -79,8 +81,8 @@ Result<void> Store::migrate(int max_schema) {
     if (r) r = db_.exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
     if (!r) {
       db_.rollback();
-      return Error{Errc::io_error, "migration to v" + std::to_string(v + 1) + ": " +
-                                       r.error().message};
+      return Error{Errc::io_error,
+                   "migration to v" + std::to_string(v + 1) + ": " + r.error().message};
     }
     if (auto c = db_.commit(); !c) return c;
   }

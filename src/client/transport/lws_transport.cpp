@@ -49,12 +49,12 @@ void timer_fired(lws_sorted_usec_list_t*) {}  // only wakes the poll wait
 
 }  // namespace
 
-LwsTransport::LwsTransport(WsUrl url, bool allow_self_signed)
-    : url_(std::move(url)), allow_self_signed_(allow_self_signed), timer_(std::make_unique<Timer>()) {}
+LwsTransport::LwsTransport(WsUrl url, std::string ca_file)
+    : url_(std::move(url)), ca_file_(std::move(ca_file)), timer_(std::make_unique<Timer>()) {}
 
-Result<std::unique_ptr<LwsTransport>> LwsTransport::create(WsUrl url, bool allow_self_signed) {
+Result<std::unique_ptr<LwsTransport>> LwsTransport::create(WsUrl url, std::string ca_file) {
   lws_set_log_level(LLL_ERR, nullptr);
-  auto t = std::unique_ptr<LwsTransport>(new LwsTransport(std::move(url), allow_self_signed));
+  auto t = std::unique_ptr<LwsTransport>(new LwsTransport(std::move(url), std::move(ca_file)));
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -64,6 +64,7 @@ Result<std::unique_ptr<LwsTransport>> LwsTransport::create(WsUrl url, bool allow
   info.user = t.get();
   info.options = t->url_.tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
   info.fd_limit_per_thread = 16;  // a client needs a handful of fds, not ulimit -n
+  if (t->url_.tls && !t->ca_file_.empty()) info.client_ssl_ca_filepath = t->ca_file_.c_str();
   t->ctx_ = lws_create_context(&info);
   if (t->ctx_ == nullptr) return Error{Errc::internal, "lws_create_context failed"};
   return t;
@@ -103,8 +104,6 @@ void LwsTransport::open(std::uint64_t conn) {
   ci.origin = url_.host.c_str();
   ci.protocol = proto::kSubprotocol;
   ci.ssl_connection = url_.tls ? LCCSCF_USE_SSL : 0;
-  if (url_.tls && allow_self_signed_)
-    ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK;
   ci.opaque_user_data = raw;
   ci.pwsi = &raw->wsi;
   if (lws_client_connect_via_info(&ci) == nullptr)
@@ -145,8 +144,10 @@ void LwsTransport::service(int timeout_ms) {
   }
   // forget finished connections whose wsi is gone
   for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->second->ended && it->second->wsi == nullptr) it = conns_.erase(it);
-    else ++it;
+    if (it->second->ended && it->second->wsi == nullptr)
+      it = conns_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -187,7 +188,8 @@ int LwsTransport::on_callback(lws* wsi, int reason_int, void* in, std::size_t le
       }
       if (lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0) {
         if (!c->rx_overflow)
-          events_.push_back(TransportEvent{TransportEvent::Kind::message, c->id, std::move(c->rx), 0});
+          events_.push_back(
+              TransportEvent{TransportEvent::Kind::message, c->id, std::move(c->rx), 0});
         c->rx.clear();
         c->rx_overflow = false;
       }
@@ -235,7 +237,8 @@ int LwsTransport::on_callback(lws* wsi, int reason_int, void* in, std::size_t le
       }
       return 0;
 
-    default: return 1;  // let the dummy handler do the default
+    default:
+      return 1;  // let the dummy handler do the default
   }
 }
 

@@ -25,7 +25,8 @@ class LwsTransport final : public Transport {
  public:
   struct Conn;
 
-  static Result<std::unique_ptr<LwsTransport>> create(WsUrl url, bool allow_self_signed);
+  /// `ca_file`: PEM CAs to trust for wss:// instead of the system store ("" = system).
+  static Result<std::unique_ptr<LwsTransport>> create(WsUrl url, std::string ca_file);
   ~LwsTransport() override;
 
   void open(std::uint64_t conn) override;
@@ -38,11 +39,11 @@ class LwsTransport final : public Transport {
   int on_callback(lws* wsi, int reason, void* in, std::size_t len);
 
  private:
-  LwsTransport(WsUrl url, bool allow_self_signed);
+  LwsTransport(WsUrl url, std::string ca_file);
   void report_end(Conn& c, TransportEvent::Kind kind, std::uint16_t code, std::string reason);
 
   WsUrl url_;
-  bool allow_self_signed_;
+  std::string ca_file_;  // must outlive the context
   lws_context* ctx_ = nullptr;
   std::map<std::uint64_t, std::unique_ptr<Conn>> conns_;
   struct Timer;

@@ -18,8 +18,8 @@ namespace chatsdk::client {
 struct TransportEvent {
   enum class Kind { opened, message, closed, failed } kind = Kind::opened;
   std::uint64_t conn = 0;
-  std::string data;          // message: the text; closed/failed: reason
-  std::uint16_t code = 0;    // closed: WebSocket close code (1006 = abnormal)
+  std::string data;        // message: the text; closed/failed: reason
+  std::uint16_t code = 0;  // closed: WebSocket close code (1006 = abnormal)
 };
 
 class Transport {

@@ -28,10 +28,13 @@ Result<WsUrl> parse_ws_url(const std::string& url) {
     authority.remove_prefix(close + 1);
     if (!authority.empty() && authority.front() != ':')
       return Error{Errc::invalid_argument, "bad host:port"};
-    if (!authority.empty()) authority.remove_prefix(1);
-    else authority = {};
+    if (!authority.empty())
+      authority.remove_prefix(1);
+    else
+      authority = {};
     if (!authority.empty()) {
-      auto [p, ec] = std::from_chars(authority.data(), authority.data() + authority.size(), out.port);
+      auto [p, ec] =
+          std::from_chars(authority.data(), authority.data() + authority.size(), out.port);
       if (ec != std::errc() || p != authority.data() + authority.size())
         return Error{Errc::invalid_argument, "bad port"};
     }

@@ -444,8 +444,12 @@ struct LwsTransport::Impl {
       if (it == self->sessions.end()) continue;
       Session& s = *it->second;
       if (s.closing) continue;  // the close path has its own writable request
-      self->flush_now(s);
-      if (!s.queue.empty()) lws_callback_on_writable(s.wsi);
+      // One coalesced write unless lws still holds part of an earlier one (it
+      // then finishes that first, on WRITEABLE). A full socket makes lws keep
+      // the rest of this write and ask for WRITEABLE itself, so no poll() per
+      // session is needed here to ask whether the socket is writable.
+      if (!lws_partial_buffered(s.wsi) && !self->write_once(s)) continue;
+      if (!s.queue.empty() || lws_partial_buffered(s.wsi)) lws_callback_on_writable(s.wsi);
     }
   }
 

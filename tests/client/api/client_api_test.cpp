@@ -20,7 +20,8 @@ std::string temp_db(const char* name) {
   auto p = (std::filesystem::temp_directory_path() /
             (std::string("chatsdk_api_") + name + "_" + std::to_string(::getpid()) + ".db"))
                .string();
-  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(p + s);
+  for (const char* s : {"", "-wal", "-shm"})
+    std::filesystem::remove(p + s);
   return p;
 }
 
@@ -74,19 +75,24 @@ TEST_CASE("api: poll(0) never blocks - connected or not") {
   auto c = Client::create(o);
   REQUIRE(c.ok());
   auto t0 = steady_clock::now();
-  for (int i = 0; i < 100; ++i) REQUIRE((*c)->poll(0).ok());
+  for (int i = 0; i < 100; ++i)
+    REQUIRE((*c)->poll(0).ok());
   (*c)->connect();
-  for (int i = 0; i < 100; ++i) REQUIRE((*c)->poll(0).ok());
+  for (int i = 0; i < 100; ++i)
+    REQUIRE((*c)->poll(0).ok());
   CHECK(steady_clock::now() - t0 < milliseconds(500));
   // the refused connection is reported and retried with backoff
   std::vector<Event> events;
-  CHECK(poll_until(**c, [&] {
-    for (auto& e : events)
-      if (auto* cc = std::get_if<ConnectionChanged>(&e);
-          cc && cc->state == ConnectionState::disconnected && cc->retry_in_ms >= 0)
-        return true;
-    return false;
-  }, &events));
+  CHECK(poll_until(
+      **c,
+      [&] {
+        for (auto& e : events)
+          if (auto* cc = std::get_if<ConnectionChanged>(&e);
+              cc && cc->state == ConnectionState::disconnected && cc->retry_in_ms >= 0)
+            return true;
+        return false;
+      },
+      &events));
 }
 
 TEST_CASE("api: connect - sync - send over a real WebSocket - the echo is confirmed in place") {
@@ -98,13 +104,15 @@ TEST_CASE("api: connect - sync - send over a real WebSocket - the echo is confir
   Client& client = **c;
   client.connect();
   std::vector<Event> events;
-  REQUIRE(poll_until(client, [&] { return client.state() == ConnectionState::live; }, &events));
+  REQUIRE(poll_until(
+      client, [&] { return client.state() == ConnectionState::live; }, &events));
   CHECK(client.user_id() == "alice");
   REQUIRE(client.channel("lobby").has_value());
   REQUIRE(client.open_timeline("lobby").ok());
   auto op = client.send_text("lobby", "hello over the wire");
   REQUIRE(op.ok());
-  REQUIRE(poll_until(client, [&] { return client.op(*op)->state == OpState::sent; }, &events));
+  REQUIRE(poll_until(
+      client, [&] { return client.op(*op)->state == OpState::sent; }, &events));
   CHECK(server.sent_bodies() == std::vector<std::string>{"hello over the wire"});
   auto tl = client.timeline("lobby");
   REQUIRE(tl.size() == 1);
@@ -113,7 +121,8 @@ TEST_CASE("api: connect - sync - send over a real WebSocket - the echo is confir
   std::size_t removes = 0;
   for (auto& e : events)
     if (auto* d = std::get_if<TimelineDiff>(&e))
-      for (auto& o : d->ops) removes += o.kind == DiffKind::remove ? 1 : 0;
+      for (auto& o : d->ops)
+        removes += o.kind == DiffKind::remove ? 1 : 0;
   CHECK(removes == 0);
 }
 
@@ -187,7 +196,8 @@ TEST_CASE("api: run() on an SDK thread delivers events to the listener in order"
   CHECK(loop_thread != std::this_thread::get_id());
   std::vector<OpState> states;
   for (auto& e : got)
-    if (auto* oc = std::get_if<OpChanged>(&e); oc && oc->op.id == *op) states.push_back(oc->op.state);
+    if (auto* oc = std::get_if<OpChanged>(&e); oc && oc->op.id == *op)
+      states.push_back(oc->op.state);
   CHECK(states == std::vector<OpState>{OpState::queued, OpState::sending, OpState::sent});
 }
 
@@ -200,10 +210,58 @@ TEST_CASE("api: prepare_suspend stops reconnects - resume reconnects once") {
   REQUIRE(poll_until(client, [&] { return client.state() == ConnectionState::live; }));
   client.prepare_suspend();
   auto end = steady_clock::now() + milliseconds(600);
-  while (steady_clock::now() < end) REQUIRE(client.poll(20).ok());
+  while (steady_clock::now() < end)
+    REQUIRE(client.poll(20).ok());
   CHECK(server.hellos() == 1);
   CHECK(client.state() == ConnectionState::disconnected);
   client.resume();
   REQUIRE(poll_until(client, [&] { return client.state() == ConnectionState::live; }));
   CHECK(server.hellos() == 2);
+}
+
+TEST_CASE("api: wss:// with a private CA - connect and send over TLS") {
+  auto dir = std::filesystem::temp_directory_path() / ("chatsdk_tls_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+      "-keyout " +
+      key + " -out " + cert +
+      " -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    MESSAGE("openssl CLI unavailable: TLS test skipped");
+    return;
+  }
+  test::FakeServer server(cert, key);
+  REQUIRE(server.port() > 0);
+  ClientOptions o = options_for(server, ":memory:");
+  o.server_url = "wss://localhost:" + std::to_string(server.port()) + "/ws";
+  o.tls_ca_file = cert;  // the self-signed certificate is its own CA
+  auto c = Client::create(o);
+  REQUIRE(c.ok());
+  (*c)->connect();
+  REQUIRE(poll_until(**c, [&] { return (*c)->state() == ConnectionState::live; }));
+  auto op = (*c)->send_text("lobby", "over tls");
+  REQUIRE(op.ok());
+  REQUIRE(poll_until(**c, [&] { return (*c)->op(*op)->state == OpState::sent; }));
+  CHECK(server.sent_bodies() == std::vector<std::string>{"over tls"});
+  // an untrusted server is refused: the system store does not know this CA
+  ClientOptions bad = o;
+  bad.tls_ca_file.clear();
+  auto c2 = Client::create(bad);
+  REQUIRE(c2.ok());
+  (*c2)->connect();
+  std::vector<Event> events;
+  CHECK(poll_until(
+      **c2,
+      [&] {
+        for (auto& e : events)
+          if (auto* cc = std::get_if<ConnectionChanged>(&e); cc && cc->retry_in_ms >= 0)
+            return true;
+        return false;
+      },
+      &events));
+  CHECK(server.hellos() == 1);
+  std::filesystem::remove_all(dir);
 }

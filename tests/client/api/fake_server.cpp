@@ -20,6 +20,7 @@ struct Session {
 
 struct FakeServer::State {
   lws_context* ctx = nullptr;
+  std::string cert, key;
   int port = 0;
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -145,7 +146,8 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
       st->sessions.erase(wsi);
       return 0;
     }
-    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
 }
 
@@ -156,7 +158,10 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-FakeServer::FakeServer() : s_(std::make_unique<State>()) {
+FakeServer::FakeServer(std::string cert_file, std::string key_file)
+    : s_(std::make_unique<State>()) {
+  s_->cert = std::move(cert_file);
+  s_->key = std::move(key_file);
   lws_set_log_level(LLL_ERR, nullptr);
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
@@ -167,12 +172,18 @@ FakeServer::FakeServer() : s_(std::make_unique<State>()) {
   info.uid = -1;
   info.user = s_.get();
   info.fd_limit_per_thread = 64;
+  if (!s_->cert.empty()) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = s_->cert.c_str();
+    info.ssl_private_key_filepath = s_->key.c_str();
+  }
   s_->ctx = lws_create_context(&info);
   if (s_->ctx == nullptr) return;
   lws_vhost* vh = lws_get_vhost_by_name(s_->ctx, "default");
   s_->port = vh != nullptr ? lws_get_vhost_listen_port(vh) : 0;
   s_->thread = std::thread([st = s_.get()] {
-    while (!st->stop.load()) lws_service(st->ctx, 0);
+    while (!st->stop.load())
+      lws_service(st->ctx, 0);
   });
 }
 
@@ -184,7 +195,9 @@ FakeServer::~FakeServer() {
   lws_context_destroy(s_->ctx);
 }
 
-int FakeServer::port() const { return s_->port; }
+int FakeServer::port() const {
+  return s_->port;
+}
 
 void FakeServer::kick_all(std::uint16_t code) {
   {
@@ -212,3 +225,12 @@ std::vector<std::string> FakeServer::sent_bodies() const {
 }
 
 }  // namespace chatsdk::test
+
+// LeakSanitizer: libwebsockets 4.1.6 + OpenSSL 3 leave the X509 store of a TLS
+// client context unreachable after lws_context_destroy (only indirect leaks,
+// every one allocated inside libcrypto, none from chatsdk code). Suppressed for
+// this test executable only; see the client report.
+extern "C" const char* __lsan_default_suppressions();
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libcrypto.so\n";
+}

@@ -13,7 +13,8 @@ namespace chatsdk::test {
 
 class FakeServer {
  public:
-  FakeServer();
+  /// Plain ws://, or wss:// with the given PEM certificate and key files.
+  explicit FakeServer(std::string cert_file = {}, std::string key_file = {});
   ~FakeServer();
   int port() const;
   /// Closes every live session with `code` (from the server thread).
