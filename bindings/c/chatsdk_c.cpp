@@ -981,6 +981,13 @@ chat_status chat_client_create_direct(chat_client* c, const char* other, uint64_
   });
 }
 
+chat_status chat_client_join(chat_client* c, const char* channel, uint64_t tag, int64_t* out_op) {
+  return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
+    if (channel == nullptr) return Error{Errc::invalid_argument, "channel must not be NULL"};
+    return cl.cpp->join(channel);
+  });
+}
+
 chat_status chat_client_invite(chat_client* c, const char* channel, const char* const* users,
                                size_t n, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {

@@ -123,8 +123,7 @@ void App::run_line(const std::string& line) {
   } else if (cmd == "/join" && w.size() == 2) {
     if (m.me.empty()) return set_notice("not signed in yet");
     std::string ch = strip_hash(w[1]);
-    const char* users[] = {m.me.c_str()};
-    report(chat_client_invite(client, ch.c_str(), users, 1, tag, nullptr), "join");
+    report(chat_client_join(client, ch.c_str(), tag, nullptr), "join");
     pending_switch = ch;
     if (m.channel(ch) != nullptr) {
       pending_switch.clear();

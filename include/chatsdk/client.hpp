@@ -99,6 +99,9 @@ class CHATSDK_API Client {
                             const std::vector<std::string>& members, bool is_public = false);
   /// The direct channel with `other_user` (created, or the existing one). Thread: any.
   Result<OpId> create_direct(const std::string& other_user);
+  /// Joins a public channel (queued like every mutation; joining twice is harmless).
+  /// Fails as an op with not_found / permission_denied (not public). Thread: any.
+  Result<OpId> join(const std::string& channel);
   /// Adds members (owner/moderator). Thread: any.
   Result<OpId> invite(const std::string& channel, const std::vector<std::string>& users);
   /// Removes members (owner/moderator; yourself always). Thread: any.

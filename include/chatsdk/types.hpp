@@ -48,6 +48,7 @@ enum class OpKind : std::uint8_t {
   members_add,
   members_remove,  // removing yourself is leaving
   profile_set,
+  join,  // joining a public channel (append-only: stored as a number)
 };
 
 struct OpFailure {

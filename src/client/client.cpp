@@ -290,6 +290,10 @@ Result<OpId> Client::create_group(const std::string& id, const std::string& name
 Result<OpId> Client::create_direct(const std::string& other) {
   return impl_->command([&](Core& c) { return c.create_direct(other); });
 }
+
+Result<OpId> Client::join(const std::string& channel) {
+  return impl_->command([&](Core& c) { return c.join(channel); });
+}
 Result<OpId> Client::invite(const std::string& channel, const std::vector<std::string>& users) {
   return impl_->command([&](Core& c) { return c.add_members(channel, users); });
 }

@@ -111,6 +111,24 @@ class WrapperTest(unittest.TestCase):
         self.assertEqual(ev.tag, 42)
         self.assertTrue(ev.online)
 
+    def test_join_public_channel(self):
+        alice = self.connected("alice")
+        carol = self.connected("carol")
+        self.op_done(alice, alice.create_group("plaza", "Plaza", [], public=True))
+        self.op_done(alice, alice.create_group("backroom", "Backroom", []))
+        # A private channel refuses the join: the op fails, permanently.
+        ev = self.op_done(carol, carol.join("backroom", tag=51))
+        self.assertEqual(ev.tag, 51)
+        self.assertEqual(ev.op["state"], "failed")
+        # A public one takes it; carol then chats there.
+        ev = self.op_done(carol, carol.join("plaza", tag=52))
+        self.assertEqual(ev.op["state"], "sent")
+        carol.wait_for(lambda e: e.type == "channel_list_diff" and any(
+            it.get("key") == "plaza" for o in e.ops for it in o["items"]), timeout=10)
+        alice.open_timeline("plaza")
+        self.op_done(carol, carol.send_text("plaza", "hi from carol"))
+        alice.wait_for(lambda e: any(m["body"] == "hi from carol" for m in e.messages()))
+
     def test_history_paging(self):
         alice = self.connected("hana")
         self.op_done(alice, alice.create_group("hist", "History", []))

@@ -136,6 +136,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "chat_client_create_group": (S, [H, P, P, STRS, c_size_t, c_int, c_uint64, OUT_OP]),
         "chat_client_create_direct": (S, [H, P, c_uint64, OUT_OP]),
         "chat_client_invite": (S, [H, P, STRS, c_size_t, c_uint64, OUT_OP]),
+        "chat_client_join": (S, [H, P, c_uint64, OUT_OP]),
         "chat_client_remove_members": (S, [H, P, STRS, c_size_t, c_uint64, OUT_OP]),
         "chat_client_leave": (S, [H, P, c_uint64, OUT_OP]),
         "chat_client_set_profile": (S, [H, P, P, c_uint64, OUT_OP]),
@@ -512,6 +513,10 @@ class Client:
 
     def create_direct(self, other_user: str, *, tag: int = 0) -> int:
         return self._op(self._lib.chat_client_create_direct, _b(other_user), tag=tag)
+
+    def join(self, channel: str, *, tag: int = 0) -> int:
+        """Joins a public channel (an op; fails with NotFound / PermissionDenied)."""
+        return self._op(self._lib.chat_client_join, _b(channel), tag=tag)
 
     def invite(self, channel: str, users: Sequence[str], *, tag: int = 0) -> int:
         arr, n = _strs(list(users))

@@ -107,6 +107,7 @@ class Core {
                             const std::vector<std::string>& members, bool is_public = false);
   Result<OpId> create_direct(const std::string& other_user);
   Result<OpId> add_members(const std::string& channel, const std::vector<std::string>& users);
+  Result<OpId> join(const std::string& channel);
   Result<OpId> remove_members(const std::string& channel, const std::vector<std::string>& users);
   Result<OpId> leave(const std::string& channel);
   Result<OpId> set_profile(std::optional<std::string> display_name,

@@ -195,6 +195,14 @@ Result<OpId> Core::add_members(const std::string& channel, const std::vector<std
   return enqueue(std::move(row));
 }
 
+Result<OpId> Core::join(const std::string& channel) {
+  if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
+  OpRow row;
+  row.op.kind = OpKind::join;
+  row.op.channel = channel;
+  return enqueue(std::move(row));
+}
+
 Result<OpId> Core::remove_members(const std::string& channel,
                                   const std::vector<std::string>& users) {
   if (channel.empty() || users.empty()) return Error{Errc::invalid_argument, "channel/users empty"};
@@ -376,6 +384,9 @@ bool Core::dispatch(OpRow& row) {
       send(std::move(f));
       break;
     }
+    case OpKind::join:  // idempotent on the server: a rejoin answers `channel` again
+      send(proto::Join{id, o.channel});
+      break;
     case OpKind::members_remove: {
       proto::MembersRemove f;
       f.id = id;

@@ -370,7 +370,12 @@ CHAT_API chat_status chat_client_create_group(chat_client *c, const char *channe
 /** Creates (or finds) the direct channel with another user. */
 CHAT_API chat_status chat_client_create_direct(chat_client *c, const char *other_user,
                                                uint64_t tag, int64_t *out_op);
-/** Adds users to a channel (joining a public channel: invite yourself). */
+/** Joins a public channel. Like every mutation it is queued (an op with `tag`);
+ * it fails as an op with CHAT_E_NOT_FOUND or CHAT_E_PERMISSION_DENIED (not public).
+ * Thread: any. Ownership: `channel` is copied. Since: 0.1.0 */
+CHAT_API chat_status chat_client_join(chat_client *c, const char *channel, uint64_t tag,
+                                      int64_t *out_op);
+/** Adds users to a channel (owners and moderators). */
 CHAT_API chat_status chat_client_invite(chat_client *c, const char *channel,
                                         const char *const *users, size_t user_count, uint64_t tag,
                                         int64_t *out_op);
