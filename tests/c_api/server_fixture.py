@@ -21,6 +21,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def native_env():
+    """The environment for a native program we start: without the LD_PRELOAD
+    that loads the sanitizer runtime into Python under asan/tsan builds (a
+    sanitized executable carries its own runtime and refuses a second one)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 class Server:
     def __init__(self, extra_args=()):
         self.binary = os.environ["CHATSDK_SERVER_BINARY"]
@@ -32,7 +41,7 @@ class Server:
         self.proc = subprocess.Popen(
             [self.binary, "--listen", f"127.0.0.1:{self.port}", "--data", os.path.join(self.dir, "data"),
              "--secret", self.secret, *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=native_env())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

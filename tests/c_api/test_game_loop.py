@@ -21,7 +21,7 @@ import unittest
 
 import chatsdk
 from chat_bot import mint_token
-from server_fixture import Server
+from server_fixture import Server, native_env
 
 GAME = os.environ.get("CHATSDK_GAME_LOOP", "")
 # Loopback load tests lift the per-user budgets (defaults: 20 sends/s).
@@ -114,7 +114,7 @@ def setup_channel(server, channel, members):
 def run_game(server, frames, max_poll_ms, extra=()):
     cmd = [GAME, "--url", server.url, "--token", mint_token(server.secret, "player"), "--channel", "arena",
            "--headless", "--frames", str(frames), "--fps", "60", "--max-poll-ms", str(max_poll_ms), *extra]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=native_env())
     m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
     result = dict(kv.split("=") for kv in m.group(1).split()) if m else {}
     return p, {k: int(v) for k, v in result.items()}

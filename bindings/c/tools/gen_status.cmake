@@ -34,7 +34,10 @@ set(text "/* chatsdk_status.h - GENERATED from include/chatsdk/errc_list.inc by
 #define CHATSDK_STATUS_H
 
 typedef enum chat_status {
-${body}} chat_status;
+${body}  /* Not a status: makes the enum span every int, so any value a newer
+   * library returns (or a caller passes) is a valid chat_status. */
+  CHAT_STATUS_FORCE_INT = 0x7FFFFFFF
+} chat_status;
 
 #endif /* CHATSDK_STATUS_H */
 ")

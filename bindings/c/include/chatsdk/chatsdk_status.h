@@ -44,6 +44,9 @@ typedef enum chat_status {
   CHAT_E_INVALID_STATE = 31, /**< The object is in a state that does not allow the call. */
   CHAT_E_LIMIT_EXCEEDED = 32, /**< A count limit was reached (members per channel, channels per user). */
   CHAT_E_IO_ERROR = 33, /**< A local I/O operation failed (SQLite, socket). */
+  /* Not a status: makes the enum span every int, so any value a newer
+   * library returns (or a caller passes) is a valid chat_status. */
+  CHAT_STATUS_FORCE_INT = 0x7FFFFFFF
 } chat_status;
 
 #endif /* CHATSDK_STATUS_H */
