@@ -192,7 +192,7 @@ int populate(const PopulateOptions& o) {
     m.sender = mine ? kMe : cs.members[1 + g.below(cs.members.size() - 1)];
     if (mine) {
       char b[40];
-      std::snprintf(b, sizeof b, "cid-%016" PRIx64, own_counter++ * 0x9E3779B97F4A7C15ULL);
+      std::snprintf(b, sizeof b, "cid-%016" PRIx64, static_cast<std::uint64_t>(own_counter++ * 0x9E3779B97F4A7C15ULL));
       m.client_id = b;
     }
     m.body = g.body();
