@@ -53,6 +53,7 @@ struct Run {
   double cpu_ms = 0;
   std::uint64_t rss_kb = 0;
   std::uint64_t hwm_kb = 0;
+  std::uint64_t base_kb = 0;  // VmRSS before Client::create (binary + libraries)
 };
 
 /// Drops the file's cached pages (works without root for clean pages).
@@ -91,17 +92,18 @@ bool run_child(const std::string& db, Run& out) {
     std::fprintf(stderr, "measure: run failed: %s", text.c_str());
     return false;
   }
-  unsigned long long ch = 0, loaded = 0, rss = 0, hwm = 0;
+  unsigned long long ch = 0, loaded = 0, rss = 0, hwm = 0, base = 0;
   double wall = 0, cpu = 0;
   auto pos = text.find("RUN ");
   if (pos == std::string::npos ||
       std::sscanf(text.c_str() + pos,
-                  "RUN channels=%llu loaded=%llu wall_ms=%lf cpu_ms=%lf rss_kb=%llu hwm_kb=%llu", &ch,
-                  &loaded, &wall, &cpu, &rss, &hwm) != 6) {
+                  "RUN channels=%llu loaded=%llu wall_ms=%lf cpu_ms=%lf rss_kb=%llu hwm_kb=%llu "
+                  "base_kb=%llu",
+                  &ch, &loaded, &wall, &cpu, &rss, &hwm, &base) != 7) {
     std::fprintf(stderr, "measure: unexpected child output: %s\n", text.c_str());
     return false;
   }
-  out = Run{ch, loaded, wall, cpu, rss, hwm};
+  out = Run{ch, loaded, wall, cpu, rss, hwm, base};
   return true;
 }
 
@@ -119,6 +121,8 @@ int measure_once(const std::string& db) {
   o.token_provider = [] { return std::string(); };
   o.database_path = db;
 
+  std::uint64_t base = 0, unused = 0;
+  read_rss(base, unused);
   std::int64_t wall0 = now_us(CLOCK_MONOTONIC);
   std::int64_t cpu0 = now_us(CLOCK_PROCESS_CPUTIME_ID);
   auto client = Client::create(o);
@@ -138,9 +142,9 @@ int measure_once(const std::string& db) {
   std::uint64_t rss = 0, hwm = 0;
   read_rss(rss, hwm);
   std::printf("RUN channels=%zu loaded=%zu wall_ms=%.3f cpu_ms=%.3f rss_kb=%" PRIu64
-              " hwm_kb=%" PRIu64 "\n",
+               " hwm_kb=%" PRIu64 " base_kb=%" PRIu64 "\n",
               list.size(), msgs.size(), static_cast<double>(wall1 - wall0) / 1000.0,
-              static_cast<double>(cpu1 - cpu0) / 1000.0, rss, hwm);
+              static_cast<double>(cpu1 - cpu0) / 1000.0, rss, hwm, base);
   std::fflush(stdout);
   return 0;
 }
@@ -151,7 +155,7 @@ int measure(const std::string& db, unsigned runs, bool cold) {
     return 1;
   }
   std::vector<double> wall, cpu;
-  std::uint64_t channels = 0, loaded = 0, rss_kb = 0, hwm_kb = 0;
+  std::uint64_t channels = 0, loaded = 0, rss_kb = 0, hwm_kb = 0, base_kb = 0;
   for (unsigned i = 0; i < runs; ++i) {
     if (cold)
       for (const char* suffix : {"", "-wal", "-shm"}) drop_page_cache(db + suffix);
@@ -163,6 +167,7 @@ int measure(const std::string& db, unsigned runs, bool cold) {
     loaded = r.loaded;
     rss_kb = std::max(rss_kb, r.rss_kb);
     hwm_kb = std::max(hwm_kb, r.hwm_kb);
+    base_kb = std::max(base_kb, r.base_kb);
   }
   // Total cached messages, counted after the runs (not part of any timing).
   std::uint64_t messages = 0;
@@ -173,10 +178,11 @@ int measure(const std::string& db, unsigned runs, bool cold) {
                    : "warm");
   std::printf("RESULT cold_start channels=%" PRIu64 " messages=%" PRIu64 " loaded=%" PRIu64
               " runs=%u cache=%s wall_ms_p50=%.2f wall_ms_max=%.2f cpu_ms_p50=%.2f rss_mb=%.1f"
-              " hwm_mb=%.1f\n",
+              " hwm_mb=%.1f rss_before_create_mb=%.1f\n",
               channels, messages, loaded, runs, cold ? "cold" : "warm", median(wall),
               *std::max_element(wall.begin(), wall.end()), median(cpu),
-              static_cast<double>(rss_kb) / 1024.0, static_cast<double>(hwm_kb) / 1024.0);
+              static_cast<double>(rss_kb) / 1024.0, static_cast<double>(hwm_kb) / 1024.0,
+              static_cast<double>(base_kb) / 1024.0);
   return 0;
 }
 
