@@ -132,8 +132,9 @@ int populate(const PopulateOptions& o) {
       auto n = c.kind == ChannelKind::large ? 30 : 2 + g.below(12);
       for (std::uint64_t k = 0; k < n; ++k)
         cs.members.push_back(user_id(static_cast<std::uint32_t>(g.below(kUsers))));
-      std::sort(cs.members.begin(), cs.members.end());
-      cs.members.erase(std::unique(cs.members.begin(), cs.members.end()), cs.members.end());
+      // Keep kMe first (senders other than me are picked from index 1 on).
+      std::sort(cs.members.begin() + 1, cs.members.end());
+      cs.members.erase(std::unique(cs.members.begin() + 1, cs.members.end()), cs.members.end());
       c.name = (c.kind == ChannelKind::large ? "announce-" : "team-") + std::to_string(i);
       c.member_count = c.kind == ChannelKind::large
                            ? static_cast<std::uint32_t>(500 + g.below(20000))
