@@ -290,6 +290,17 @@ void Engine::on_channel_update(Session& s, proto::ChannelUpdate& f) {
         });
 }
 
+// Membership ops complete alike: ack after commit, then member events.
+void Engine::write_membership(Session& s, proto::RequestId rid, std::string client_id,
+                              store::WriteOp op) {
+  write(std::move(op), [this, sid = s.id, rid, client_id = std::move(client_id),
+                        user = s.user->id](store::WriteResult& r) {
+    Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
+    complete_ok(sid, rid, client_id, r);
+    if (ch != nullptr) fanout_members(*ch, r, user, sid);
+  });
+}
+
 void Engine::on_members_add(Session& s, proto::MembersAdd& f) {
   if (!require_member(s, f.id, f.channel)) return;
   if (!admit_mutation(s, f.id)) return;
@@ -300,12 +311,7 @@ void Engine::on_members_add(Session& s, proto::MembersAdd& f) {
   op.users = std::move(f.users);
   op.role = f.role;
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id](store::WriteResult& r) {
-    Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
-    complete_ok(sid, rid, client_id, r);
-    if (ch != nullptr) fanout_members(*ch, r, user, sid);
-  });
+  write_membership(s, f.id, std::move(f.client_id), std::move(op));
 }
 
 void Engine::on_members_remove(Session& s, proto::MembersRemove& f) {
@@ -317,12 +323,7 @@ void Engine::on_members_remove(Session& s, proto::MembersRemove& f) {
   op.client_id = f.client_id;
   op.users = std::move(f.users);
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id](store::WriteResult& r) {
-    Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
-    complete_ok(sid, rid, client_id, r);
-    if (ch != nullptr) fanout_members(*ch, r, user, sid);
-  });
+  write_membership(s, f.id, std::move(f.client_id), std::move(op));
 }
 
 void Engine::on_member_role(Session& s, proto::MemberRole& f) {
@@ -335,12 +336,7 @@ void Engine::on_member_role(Session& s, proto::MemberRole& f) {
   op.target = std::move(f.user);
   op.role = f.role;
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id](store::WriteResult& r) {
-    Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
-    complete_ok(sid, rid, client_id, r);
-    if (ch != nullptr) fanout_members(*ch, r, user, sid);
-  });
+  write_membership(s, f.id, std::move(f.client_id), std::move(op));
 }
 
 void Engine::on_join(Session& s, proto::Join& f) {
