@@ -24,7 +24,8 @@ double median_us_per_op(int iterations, F&& op) {
   std::vector<double> rounds;
   for (int r = 0; r < 5; ++r) {
     const double start = cpu_seconds();
-    for (int i = 0; i < iterations; ++i) op();
+    for (int i = 0; i < iterations; ++i)
+      op();
     rounds.push_back((cpu_seconds() - start) * 1e6 / iterations);
   }
   std::sort(rounds.begin(), rounds.end());
@@ -64,8 +65,9 @@ int main() {
     sink += r.ok() ? 1U : 0U;
   });
   std::printf("frame_bytes send=%zu message_event=%zu\n", send.size(), wire.size());
-  std::printf("RESULT codec decode_send_us=%.3f encode_message_event_us=%.3f "
-              "decode_message_event_us=%.3f (sink %zu)\n",
-              dec, enc, dec_ev, sink);
+  std::printf(
+      "RESULT codec decode_send_us=%.3f encode_message_event_us=%.3f "
+      "decode_message_event_us=%.3f (sink %zu)\n",
+      dec, enc, dec_ev, sink);
   return 0;
 }

@@ -41,8 +41,7 @@ int main(int argc, char** argv) {
     if ((a == "--populate" || a == "--measure" || a == "--measure-once") && has_value) {
       mode = a;
       db = argv[++i];
-    } else if (a == "--channels" && has_value && parse_u64(argv[++i], v) && v > 0 &&
-               v <= 1000000) {
+    } else if (a == "--channels" && has_value && parse_u64(argv[++i], v) && v > 0 && v <= 1000000) {
       pop.channels = static_cast<std::uint32_t>(v);
     } else if (a == "--messages" && has_value && parse_u64(argv[++i], v)) {
       pop.messages = v;

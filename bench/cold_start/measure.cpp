@@ -142,7 +142,7 @@ int measure_once(const std::string& db) {
   std::uint64_t rss = 0, hwm = 0;
   read_rss(rss, hwm);
   std::printf("RUN channels=%zu loaded=%zu wall_ms=%.3f cpu_ms=%.3f rss_kb=%" PRIu64
-               " hwm_kb=%" PRIu64 " base_kb=%" PRIu64 "\n",
+              " hwm_kb=%" PRIu64 " base_kb=%" PRIu64 "\n",
               list.size(), msgs.size(), static_cast<double>(wall1 - wall0) / 1000.0,
               static_cast<double>(cpu1 - cpu0) / 1000.0, rss, hwm, base);
   std::fflush(stdout);
@@ -158,7 +158,8 @@ int measure(const std::string& db, unsigned runs, bool cold) {
   std::uint64_t channels = 0, loaded = 0, rss_kb = 0, hwm_kb = 0, base_kb = 0;
   for (unsigned i = 0; i < runs; ++i) {
     if (cold)
-      for (const char* suffix : {"", "-wal", "-shm"}) drop_page_cache(db + suffix);
+      for (const char* suffix : {"", "-wal", "-shm"})
+        drop_page_cache(db + suffix);
     Run r;
     if (!run_child(db, r)) return 1;
     wall.push_back(r.wall_ms);

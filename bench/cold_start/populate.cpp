@@ -8,13 +8,13 @@
 // channels hold only their recent history (with the older part recorded as a
 // gap); the newest own sends are in the outbox as sent/delivered ops, as after
 // a real session. Written in a few big transactions.
+#include <unistd.h>
 #include <algorithm>
-#include <cmath>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "client/store/store.hpp"
@@ -35,14 +35,14 @@ constexpr std::size_t kBatch = 25'000;  // messages per transaction
 constexpr std::size_t kOutboxSends = 300;
 
 const char* const kWords[] = {
-    "the",    "meeting", "is",     "moved",   "to",      "tomorrow", "ok",     "thanks",
-    "can",    "you",     "review", "my",      "PR",      "please",   "lunch",  "at",
-    "noon",   "sounds",  "good",   "deploy",  "done",    "looks",    "like",   "the",
-    "build",  "broke",   "again",  "I'll",    "take",    "a",        "look",   "after",
-    "coffee", "did",     "anyone", "see",     "the",     "alert",    "from",   "prod",
-    "yes",    "no",      "maybe",  "later",   "today",   "weekend",  "plans",  "release",
-    "notes",  "are",     "up",     "on",      "wiki",    "ping",     "me",     "when",
-    "ready",  "great",   "work",   "team",    "nice",    "catch",    "fixed",  "in"};
+    "the",    "meeting", "is",     "moved",  "to",    "tomorrow", "ok",    "thanks",
+    "can",    "you",     "review", "my",     "PR",    "please",   "lunch", "at",
+    "noon",   "sounds",  "good",   "deploy", "done",  "looks",    "like",  "the",
+    "build",  "broke",   "again",  "I'll",   "take",  "a",        "look",  "after",
+    "coffee", "did",     "anyone", "see",    "the",   "alert",    "from",  "prod",
+    "yes",    "no",      "maybe",  "later",  "today", "weekend",  "plans", "release",
+    "notes",  "are",     "up",     "on",     "wiki",  "ping",     "me",    "when",
+    "ready",  "great",   "work",   "team",   "nice",  "catch",    "fixed", "in"};
 const char* const kEmoji[] = {"👍", "❤️", "😂", "🎉", "👀", "🙏"};
 
 std::string user_id(std::uint32_t i) {
@@ -65,7 +65,9 @@ constexpr std::size_t count_of(const T (&)[N]) {
 struct Gen {
   std::mt19937_64 rng;
   explicit Gen(std::uint64_t seed) : rng(seed) {}
-  std::uint64_t below(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); }
+  std::uint64_t below(std::uint64_t n) {
+    return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng);
+  }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng); }
 
   std::string body() {
@@ -98,7 +100,8 @@ bool check(Store& st, const char* what) {
 
 int populate(const PopulateOptions& o) {
   // Start from an empty file: populate is for fresh caches only.
-  for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((o.db + suffix).c_str());
+  for (const char* suffix : {"", "-wal", "-shm"})
+    ::unlink((o.db + suffix).c_str());
   auto opened = Store::open(o.db);
   if (!opened) {
     std::fprintf(stderr, "populate: open %s: %s\n", o.db.c_str(), opened.error().message.c_str());
@@ -111,7 +114,8 @@ int populate(const PopulateOptions& o) {
   std::vector<ChannelState> chans(o.channels);
   std::vector<double> weight(o.channels);
   std::vector<std::uint32_t> rank(o.channels);
-  for (std::uint32_t i = 0; i < o.channels; ++i) rank[i] = i;
+  for (std::uint32_t i = 0; i < o.channels; ++i)
+    rank[i] = i;
   std::shuffle(rank.begin(), rank.end(), g.rng);
   for (std::uint32_t i = 0; i < o.channels; ++i) {
     ChannelState& cs = chans[i];
@@ -168,7 +172,8 @@ int populate(const PopulateOptions& o) {
 
   auto flush = [&]() -> bool {
     Transaction tx(st);
-    for (auto& p : batch) st.upsert_message(p.m, p.mentions_me);
+    for (auto& p : batch)
+      st.upsert_message(p.m, p.mentions_me);
     if (!check(st, "insert messages")) return false;
     if (auto r = tx.commit(); !r) {
       std::fprintf(stderr, "populate: commit: %s\n", r.error().message.c_str());
@@ -186,14 +191,15 @@ int populate(const PopulateOptions& o) {
     m.seq = ++cs.seq;
     m.version = ++cs.version;
     TimeMs t = kNow - kSpanMs +
-               static_cast<TimeMs>((static_cast<double>(k) + 0.5) / static_cast<double>(o.messages) *
-                                   static_cast<double>(kSpanMs));
+               static_cast<TimeMs>((static_cast<double>(k) + 0.5) /
+                                   static_cast<double>(o.messages) * static_cast<double>(kSpanMs));
     m.created_at = std::max(t, c.created_at + 1);
     bool mine = g.chance(0.1);
     m.sender = mine ? kMe : cs.members[1 + g.below(cs.members.size() - 1)];
     if (mine) {
       char b[40];
-      std::snprintf(b, sizeof b, "cid-%016" PRIx64, static_cast<std::uint64_t>(own_counter++ * 0x9E3779B97F4A7C15ULL));
+      std::snprintf(b, sizeof b, "cid-%016" PRIx64,
+                    static_cast<std::uint64_t>(own_counter++ * 0x9E3779B97F4A7C15ULL));
       m.client_id = b;
     }
     m.body = g.body();
@@ -213,7 +219,8 @@ int populate(const PopulateOptions& o) {
         if (std::any_of(m.reactions.begin(), m.reactions.end(),
                         [&](const Reaction& x) { return x.emoji == re.emoji; }))
           continue;
-        re.count = static_cast<std::uint32_t>(1 + g.below(std::min<std::size_t>(cs.members.size(), 9)));
+        re.count =
+            static_cast<std::uint32_t>(1 + g.below(std::min<std::size_t>(cs.members.size(), 9)));
         re.mine = g.chance(0.3);
         m.reactions.push_back(re);
       }
@@ -292,7 +299,8 @@ int populate(const PopulateOptions& o) {
     }
   }
   std::uint64_t count = st.message_count();
-  std::printf("populated %s: channels=%u messages=%" PRIu64 " outbox=%" PRIu64 " bytes=%" PRIu64 "\n",
+  std::printf("populated %s: channels=%u messages=%" PRIu64 " outbox=%" PRIu64 " bytes=%" PRIu64
+              "\n",
               o.db.c_str(), o.channels, count, st.op_count(), st.used_bytes());
   return count == o.messages ? 0 : 1;
 }

@@ -65,7 +65,8 @@ std::string ws_frame(const std::string& payload) {
     f += static_cast<char>(n & 0xff);
   } else {
     f += static_cast<char>(127);
-    for (int s = 56; s >= 0; s -= 8) f += static_cast<char>((n >> s) & 0xff);
+    for (int s = 56; s >= 0; s -= 8)
+      f += static_cast<char>((n >> s) & 0xff);
   }
   return f + payload;
 }
@@ -123,7 +124,8 @@ Pass run_pass(const Args& a, int batch) {
 
   const std::string event = sample_event(a.body);
   std::string msg;  // one WebSocket message with `batch` frames
-  for (int i = 0; i < batch; ++i) msg += (i ? "\n" : "") + event;
+  for (int i = 0; i < batch; ++i)
+    msg += (i ? "\n" : "") + event;
   const std::string wire = ws_frame(msg);
   const long writes = a.frames / batch;
   const long per_conn = writes / a.conns;
@@ -135,7 +137,8 @@ Pass run_pass(const Args& a, int batch) {
   const pid_t pid = fork();
   if (pid == 0) {  // reader: drain every client socket until all bytes arrived
     ::close(pipefd[0]);
-    for (int s : srv) ::close(s);
+    for (int s : srv)
+      ::close(s);
     const int ep = epoll_create1(0);
     for (int c : cli) {
       epoll_event ev{};
@@ -160,7 +163,8 @@ Pass run_pass(const Args& a, int batch) {
     _exit(got == expect ? 0 : 1);
   }
   ::close(pipefd[1]);
-  for (int c : cli) ::close(c);
+  for (int c : cli)
+    ::close(c);
 
   const double c0 = cpu_s(), w0 = wall_s();
   // round-robin over the sockets, like a fan-out to every member
@@ -177,8 +181,10 @@ Pass run_pass(const Args& a, int batch) {
   if (::read(pipefd[0], &rcpu, sizeof rcpu) != sizeof rcpu) rcpu = NAN;
   int st = 0;
   waitpid(pid, &st, 0);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) std::fprintf(stderr, "reader did not get every byte\n");
-  for (int s : srv) ::close(s);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    std::fprintf(stderr, "reader did not get every byte\n");
+  for (int s : srv)
+    ::close(s);
   ::close(pipefd[0]);
   const double frames = static_cast<double>(total_writes) * batch;
   p.writer_us = wcpu * 1e6 / frames;
@@ -194,12 +200,17 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--conns") a.conns = std::atoi(v);
-    else if (k == "--frames") a.frames = std::atol(v);
-    else if (k == "--batch") a.batch = std::atoi(v);
-    else if (k == "--body-bytes") a.body = static_cast<std::size_t>(std::atol(v));
+    if (k == "--conns")
+      a.conns = std::atoi(v);
+    else if (k == "--frames")
+      a.frames = std::atol(v);
+    else if (k == "--batch")
+      a.batch = std::atoi(v);
+    else if (k == "--body-bytes")
+      a.body = static_cast<std::size_t>(std::atol(v));
     else {
-      std::fprintf(stderr, "usage: chatsdk-floor [--conns N] [--frames F] [--batch K] [--body-bytes B]\n");
+      std::fprintf(stderr,
+                   "usage: chatsdk-floor [--conns N] [--frames F] [--batch K] [--body-bytes B]\n");
       return 2;
     }
   }
@@ -216,9 +227,11 @@ int main(int argc, char** argv) {
   const auto frame_bytes = ws_frame(sample_event(a.body)).size();
   std::printf(
       "RESULT floor conns=%d frames=%ld frame_bytes=%zu batch=%d single_write_us_per_frame=%.3f "
-      "coalesced_write_us_per_frame=%.3f single_read_us_per_frame=%.3f coalesced_read_us_per_frame=%.3f "
+      "coalesced_write_us_per_frame=%.3f single_read_us_per_frame=%.3f "
+      "coalesced_read_us_per_frame=%.3f "
       "single_frames_per_s=%.0f coalesced_frames_per_s=%.0f\n",
-      a.conns, a.frames, frame_bytes, a.batch, single.writer_us, coal.writer_us, single.reader_us, coal.reader_us,
-      static_cast<double>(a.frames) / single.wall_s, static_cast<double>(a.frames) / coal.wall_s);
+      a.conns, a.frames, frame_bytes, a.batch, single.writer_us, coal.writer_us, single.reader_us,
+      coal.reader_us, static_cast<double>(a.frames) / single.wall_s,
+      static_cast<double>(a.frames) / coal.wall_s);
   return 0;
 }

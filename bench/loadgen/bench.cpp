@@ -147,7 +147,8 @@ void Bench::client_done(Client& c, bool ok) {
   }
 }
 
-Ramp& Bench::connect_all(const std::vector<std::uint32_t>& order, std::uint32_t conc, double max_ms) {
+Ramp& Bench::connect_all(const std::vector<std::uint32_t>& order, std::uint32_t conc,
+                         double max_ms) {
   ramp_ = Ramp{};
   ramp_.active = true;
   ramp_.order = order;
@@ -178,8 +179,9 @@ void Bench::start_joins(Client& c) {
       room.create_sent = true;
       const std::string client_id = "mk." + room.name;
       send_request(c, ReqKind::create, [&](std::uint64_t id) {
-        return R"({"type":"channel_create","id":)" + std::to_string(id) + R"(,"client_id":")" + client_id +
-               R"(","kind":")" + room.kind + R"(","channel":")" + room.name + R"(","public":true})";
+        return R"({"type":"channel_create","id":)" + std::to_string(id) + R"(,"client_id":")" +
+               client_id + R"(","kind":")" + room.kind + R"(","channel":")" + room.name +
+               R"(","public":true})";
       });
       c.pending[c.next_id - 1].room = r;
     } else {
@@ -204,14 +206,16 @@ void Bench::room_created(std::uint32_t r) {
   waiting.swap(room.waiting);
   for (auto idx : waiting) {
     Client& w = clients_[idx];
-    if (w.phase == Phase::joining && w.conn && w.conn->state() == Conn::State::open) send_join(w, r);
+    if (w.phase == Phase::joining && w.conn && w.conn->state() == Conn::State::open)
+      send_join(w, r);
   }
 }
 
 void Bench::joined(Client& c, std::uint32_t r, double now) {
   (void)now;
   Room& room = rooms_[r];
-  if (std::find(room.member_clients.begin(), room.member_clients.end(), c.idx) == room.member_clients.end()) {
+  if (std::find(room.member_clients.begin(), room.member_clients.end(), c.idx) ==
+      room.member_clients.end()) {
     room.member_clients.push_back(c.idx);
     ++room.members;
   }
@@ -243,7 +247,8 @@ void Bench::on_closed(Conn& conn, int code, const char* why) {
 
 // ------------------------------------------------------------------ requests
 
-std::uint64_t Bench::send_request(Client& c, ReqKind kind, const std::function<std::string(std::uint64_t)>& build) {
+std::uint64_t Bench::send_request(Client& c, ReqKind kind,
+                                  const std::function<std::string(std::uint64_t)>& build) {
   const std::uint64_t id = c.next_id++;
   c.pending[id] = Pending{kind, kNone, 0};
   if (c.conn) c.conn->send_text(build(id));
@@ -288,7 +293,8 @@ void Bench::send_message(Client& c, std::uint32_t r) {
   c.conn->send_text(f);
 }
 
-std::uint64_t Bench::send_history(Client& c, std::uint32_t r, std::uint64_t after, std::uint32_t limit) {
+std::uint64_t Bench::send_history(Client& c, std::uint32_t r, std::uint64_t after,
+                                  std::uint32_t limit) {
   const Room& room = rooms_[r];
   const auto id = send_request(c, ReqKind::history, [&](std::uint64_t rid) {
     return R"({"type":"history","id":)" + std::to_string(rid) + R"(,"channel":")" + room.name +
@@ -303,7 +309,8 @@ std::uint64_t Bench::send_sync(Client& c, std::uint32_t r, std::uint64_t after) 
   const Room& room = rooms_[r];
   const auto id = send_request(c, ReqKind::history, [&](std::uint64_t rid) {
     return R"({"type":"history","id":)" + std::to_string(rid) + R"(,"channel":")" + room.name +
-           R"(","before":)" + std::to_string(kPageLimit + 1) + R"(,"limit":)" + std::to_string(kPageLimit) + "}";
+           R"(","before":)" + std::to_string(kPageLimit + 1) + R"(,"limit":)" +
+           std::to_string(kPageLimit) + "}";
   });
   c.pending[id].room = r;
   return id;
@@ -329,8 +336,8 @@ void Bench::on_message(Conn& conn, char* data, std::size_t len) {
   }
 }
 
-void Bench::on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at, double sent_at,
-                        double now) {
+void Bench::on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at,
+                        double sent_at, double now) {
   if (sender == c.user) {
     ++tr_.echoes;  // not a delivery (WORKLOAD.md: echoes to the sender are ignored)
     return;
@@ -343,7 +350,8 @@ void Bench::on_delivery(Client& c, std::uint64_t seq, std::string_view sender, b
   tr_.lat.record(l);
   if (tr_.per_msg && !c.rooms.empty() && seq < (1u << 26)) {
     Room& room = rooms_[c.rooms[0]];
-    if (seq >= room.per_msg.size()) room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
+    if (seq >= room.per_msg.size())
+      room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
     PerMsg& pm = room.per_msg[seq];
     ++pm.cnt;
     pm.in_window = true;
@@ -356,9 +364,9 @@ void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
   if (fast_scan) {
     // events nothing here measures (member joins fan out to every member: a
     // large room's ramp sends R^2/2 of them) are dropped unparsed
-    static constexpr std::string_view kIgnored[] = {R"({"type":"member",)", R"({"type":"receipt",)",
-                                                    R"({"type":"presence",)", R"({"type":"typing",)",
-                                                    R"({"type":"channel_added",)"};
+    static constexpr std::string_view kIgnored[] = {
+        R"({"type":"member",)", R"({"type":"receipt",)", R"({"type":"presence",)",
+        R"({"type":"typing",)", R"({"type":"channel_added",)"};
     const std::string_view fv(frame, len);
     for (auto prefix : kIgnored) {
       if (fv.substr(0, prefix.size()) == prefix) {
@@ -461,7 +469,8 @@ void Bench::handle_frame(Client& c, char* frame, std::size_t len, double now) {
       if (p.sent_at >= tr_.w_start && p.sent_at < tr_.w_end) {
         tr_.ack.record(now - p.sent_at);
         if (tr_.per_msg && seq < (1u << 26)) {
-          if (seq >= room.per_msg.size()) room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
+          if (seq >= room.per_msg.size())
+            room.per_msg.resize(std::max<std::size_t>(seq + 1, room.per_msg.size() * 2));
           room.per_msg[seq].in_window = true;
         }
       }
@@ -509,7 +518,8 @@ void Bench::heartbeat(double now) {
   last_hb_ = now;
   const double quiet = heartbeat_ms_ * 0.5;
   for (auto& c : clients_)
-    if (c.phase == Phase::ready && c.conn && now - c.conn->last_tx_ms() > quiet) c.conn->send_text(R"({"type":"ping"})");
+    if (c.phase == Phase::ready && c.conn && now - c.conn->last_tx_ms() > quiet)
+      c.conn->send_text(R"({"type":"ping"})");
 }
 
 void Bench::tick() {
@@ -518,19 +528,21 @@ void Bench::tick() {
     last_timeout_scan_ = now;
     for (std::size_t i = 0; i < ramp_.next; ++i) {
       Client& c = clients_[ramp_.order[i]];
-      if ((c.phase == Phase::connecting || c.phase == Phase::joining) && now - c.t_start > connect_timeout_ms)
+      if ((c.phase == Phase::connecting || c.phase == Phase::joining) &&
+          now - c.t_start > connect_timeout_ms)
         fail_client(c, "connect timeout");
     }
   }
   if (ramp_.active && now - last_progress_ > 5000) {
     // long ramps (large scenarios) report progress on stderr; RESULT stays on stdout
     if (last_progress_ > 0)
-      std::fprintf(stderr, "ramp: %u/%zu done, %u failed, %.1f s\n", ramp_.done, ramp_.order.size(), ramp_.failed,
-                   (now - ramp_.t0) / 1000);
+      std::fprintf(stderr, "ramp: %u/%zu done, %u failed, %.1f s\n", ramp_.done, ramp_.order.size(),
+                   ramp_.failed, (now - ramp_.t0) / 1000);
     last_progress_ = now;
   }
   heartbeat(now);
-  for (auto& t : tickers) t(now);
+  for (auto& t : tickers)
+    t(now);
 }
 
 }  // namespace chatsdk::bench

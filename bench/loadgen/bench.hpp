@@ -51,8 +51,8 @@ struct Room {
   std::uint32_t members = 0;           // joined members in this process
   std::uint32_t remote_members = 0;    // joined members hosted by worker processes
   std::vector<std::uint32_t> member_clients;
-  SeqSet assigned;                     // seqs acked to any sender (this process)
-  std::vector<PerMsg> per_msg;         // by seq (room scenario)
+  SeqSet assigned;              // seqs acked to any sender (this process)
+  std::vector<PerMsg> per_msg;  // by seq (room scenario)
   std::uint32_t total_members() const { return members + remote_members; }
 };
 
@@ -162,7 +162,8 @@ class Bench : public Handler {
   /// names exactly seqs 1..limit.
   std::uint64_t send_sync(Client& c, std::uint32_t room, std::uint64_t after);
   /// Sends a raw request frame built by `build(id)`; returns its id.
-  std::uint64_t send_request(Client& c, ReqKind kind, const std::function<std::string(std::uint64_t)>& build);
+  std::uint64_t send_request(Client& c, ReqKind kind,
+                             const std::function<std::string(std::uint64_t)>& build);
   std::string sent_at_text(double t) const;
 
   // ---- storm hooks
@@ -185,8 +186,8 @@ class Bench : public Handler {
 
  private:
   void handle_frame(Client& c, char* frame, std::size_t len, double now);
-  void on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at, double sent_at,
-                   double now);
+  void on_delivery(Client& c, std::uint64_t seq, std::string_view sender, bool has_sent_at,
+                   double sent_at, double now);
   void fail_client(Client& c, const std::string& why);
   void client_done(Client& c, bool ok);
   void start_joins(Client& c);

@@ -59,9 +59,11 @@ inline bool scan_message_event(std::string_view frame, MessageFields& out) {
   auto r = std::from_chars(first, last, out.seq);
   if (r.ec != std::errc() || (r.ptr != last && *r.ptr != ',' && *r.ptr != '}')) return false;
   const auto sd = find_key(frame, R"("sender":")", m);
-  if (sd == std::string_view::npos || !detail::read_plain_string(frame, sd, out.sender)) return false;
+  if (sd == std::string_view::npos || !detail::read_plain_string(frame, sd, out.sender))
+    return false;
   const auto cn = find_key(frame, R"("channel":")", m);
-  if (cn == std::string_view::npos || !detail::read_plain_string(frame, cn, out.channel)) return false;
+  if (cn == std::string_view::npos || !detail::read_plain_string(frame, cn, out.channel))
+    return false;
   out.has_sent_at = false;
   const auto md = find_key(frame, R"("metadata":{)", m);
   if (md != std::string_view::npos) {

@@ -45,8 +45,8 @@ class Hist {
   /// p-th percentile in ms; empty when nothing was recorded.
   std::optional<double> pct(double p) const {
     if (n_ == 0) return std::nullopt;
-    const auto target =
-        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(static_cast<double>(n_) * p / 100.0)));
+    const auto target = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(std::ceil(static_cast<double>(n_) * p / 100.0)));
     std::uint64_t c = 0;
     for (std::size_t i = 0; i < b_.size(); ++i) {
       c += b_[i];
@@ -56,7 +56,8 @@ class Hist {
   }
 
   void merge(const Hist& o) {
-    for (std::size_t i = 0; i < b_.size(); ++i) b_[i] += o.b_[i];
+    for (std::size_t i = 0; i < b_.size(); ++i)
+      b_[i] += o.b_[i];
     n_ += o.n_;
     sum_ += o.sum_;
     neg_ += o.neg_;

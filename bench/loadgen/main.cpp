@@ -79,23 +79,29 @@ int main(int argc, char** argv) {
   if (run.empty()) {
     static constexpr char kAlpha[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::random_device rd;
-    for (int i = 0; i < 6; ++i) run += kAlpha[rd() % 36];
+    for (int i = 0; i < 6; ++i)
+      run += kAlpha[rd() % 36];
   }
   ctx.run_id = run;
 
   const double max_time = o.num("max-time", 300);
-  std::snprintf(g_abort_line, sizeof g_abort_line, "RESULT %s status=ABORTED_MAX_TIME max_time_s=%g\n",
-                scenario.c_str(), max_time);
+  std::snprintf(g_abort_line, sizeof g_abort_line,
+                "RESULT %s status=ABORTED_MAX_TIME max_time_s=%g\n", scenario.c_str(), max_time);
   signal(SIGALRM, on_alarm);
   alarm(static_cast<unsigned>(max_time));
 
   Bench b(o, ctx);
   int rc = 2;
-  if (scenario == "check") rc = scenario_check(b);
-  else if (scenario == "idle") rc = scenario_idle(b);
-  else if (scenario == "pairs") rc = scenario_pairs(b);
-  else if (scenario == "room") rc = scenario_room(b);
-  else if (scenario == "storm") rc = scenario_storm(b);
+  if (scenario == "check")
+    rc = scenario_check(b);
+  else if (scenario == "idle")
+    rc = scenario_idle(b);
+  else if (scenario == "pairs")
+    rc = scenario_pairs(b);
+  else if (scenario == "room")
+    rc = scenario_room(b);
+  else if (scenario == "storm")
+    rc = scenario_storm(b);
   else {
     std::cerr << "unknown scenario " << scenario << "; one of check, idle, pairs, room, storm\n";
     return 2;

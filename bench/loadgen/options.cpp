@@ -6,7 +6,8 @@
 namespace chatsdk::bench {
 
 bool Options::parse(int argc, char** argv, std::string& error) {
-  for (int i = 0; i < argc; ++i) argv_.emplace_back(argv[i]);
+  for (int i = 0; i < argc; ++i)
+    argv_.emplace_back(argv[i]);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0) {

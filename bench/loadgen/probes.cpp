@@ -32,7 +32,9 @@ MachineTicks machine_ticks() {
   return m;
 }
 
-int ncpu() { return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))); }
+int ncpu() {
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
 
 }  // namespace
 
@@ -83,14 +85,16 @@ double self_cpu_s() {
 std::optional<std::uint64_t> servers_rss_kb(const std::vector<pid_t>& pids) {
   if (pids.empty()) return std::nullopt;
   std::uint64_t sum = 0;
-  for (pid_t p : pids) sum += proc_rss_kb(p).value_or(0);
+  for (pid_t p : pids)
+    sum += proc_rss_kb(p).value_or(0);
   return sum;
 }
 
 static std::optional<std::uint64_t> servers_ticks(const std::vector<pid_t>& pids) {
   if (pids.empty()) return std::nullopt;
   std::uint64_t sum = 0;
-  for (pid_t p : pids) sum += proc_ticks(p).value_or(0);
+  for (pid_t p : pids)
+    sum += proc_ticks(p).value_or(0);
   return sum;
 }
 
@@ -98,7 +102,8 @@ CpuWindow::CpuWindow(std::vector<pid_t> servers, std::vector<pid_t> workers)
     : servers_(std::move(servers)), workers_(std::move(workers)), t0_(now_ms()) {
   srv0_ = servers_ticks(servers_);
   self0_ = self_cpu_s();
-  for (pid_t w : workers_) w0_.push_back(proc_ticks(w).value_or(0));
+  for (pid_t w : workers_)
+    w0_.push_back(proc_ticks(w).value_or(0));
   const auto m = machine_ticks();
   m_idle0_ = m.idle;
   m_total0_ = m.total;

@@ -2,9 +2,9 @@
 // of one core over a window (200% = both cores of a 2-core box), RSS = VmRSS.
 #pragma once
 
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
-#include <sys/types.h>
 #include <vector>
 
 namespace chatsdk::bench {

@@ -55,11 +55,16 @@ static std::string num_text(double v) {
 
 static std::string text(const FieldValue& v, bool for_json) {
   switch (v.kind) {
-    case FieldValue::Kind::null: return "null";
-    case FieldValue::Kind::number: return num_text(v.num);
-    case FieldValue::Kind::boolean: return v.b ? "true" : "false";
-    case FieldValue::Kind::string: return for_json ? json_string(v.s) : v.s;
-    case FieldValue::Kind::json: return v.s;
+    case FieldValue::Kind::null:
+      return "null";
+    case FieldValue::Kind::number:
+      return num_text(v.num);
+    case FieldValue::Kind::boolean:
+      return v.b ? "true" : "false";
+    case FieldValue::Kind::string:
+      return for_json ? json_string(v.s) : v.s;
+    case FieldValue::Kind::json:
+      return v.s;
   }
   return "null";
 }
@@ -75,18 +80,23 @@ static std::string object(const Fields& f) {
 
 void report(const ReportContext& ctx, const Fields& fields, const Fields& detail) {
   std::string line = "RESULT " + ctx.scenario;
-  for (const auto& [k, v] : fields) line += " " + k + "=" + text(v, v.kind == FieldValue::Kind::string && v.s.find(' ') != std::string::npos);
+  for (const auto& [k, v] : fields)
+    line += " " + k + "=" +
+            text(v, v.kind == FieldValue::Kind::string && v.s.find(' ') != std::string::npos);
   std::cout << line << std::endl;
   if (ctx.json_out.empty()) return;
   char at[32];
   const std::time_t t = std::time(nullptr);
   std::strftime(at, sizeof at, "%FT%TZ", std::gmtime(&t));
-  std::string rec = "{\"scenario\":" + json_string(ctx.scenario) + ",\"run_id\":" + json_string(ctx.run_id) +
-                    ",\"label\":" + (ctx.label.empty() ? std::string("null") : json_string(ctx.label)) +
-                    ",\"at\":" + json_string(at) + ",\"urls\":[";
-  for (std::size_t i = 0; i < ctx.urls.size(); ++i) rec += (i ? "," : "") + json_string(ctx.urls[i]);
+  std::string rec =
+      "{\"scenario\":" + json_string(ctx.scenario) + ",\"run_id\":" + json_string(ctx.run_id) +
+      ",\"label\":" + (ctx.label.empty() ? std::string("null") : json_string(ctx.label)) +
+      ",\"at\":" + json_string(at) + ",\"urls\":[";
+  for (std::size_t i = 0; i < ctx.urls.size(); ++i)
+    rec += (i ? "," : "") + json_string(ctx.urls[i]);
   rec += "]";
-  for (const auto& [k, v] : fields) rec += "," + json_string(k) + ":" + text(v, true);
+  for (const auto& [k, v] : fields)
+    rec += "," + json_string(k) + ":" + text(v, true);
   rec += ",\"detail\":" + object(detail) + "}\n";
   std::ofstream(ctx.json_out, std::ios::app) << rec;
 }

@@ -21,15 +21,15 @@ struct FieldValue {
   std::string s;
 
   FieldValue() = default;
-  FieldValue(double v) : kind(Kind::number), num(v) {}                            // NOLINT
-  FieldValue(int v) : kind(Kind::number), num(v) {}                               // NOLINT
-  FieldValue(std::uint32_t v) : kind(Kind::number), num(v) {}                     // NOLINT
+  FieldValue(double v) : kind(Kind::number), num(v) {}                              // NOLINT
+  FieldValue(int v) : kind(Kind::number), num(v) {}                                 // NOLINT
+  FieldValue(std::uint32_t v) : kind(Kind::number), num(v) {}                       // NOLINT
   FieldValue(std::int64_t v) : kind(Kind::number), num(static_cast<double>(v)) {}   // NOLINT
   FieldValue(std::uint64_t v) : kind(Kind::number), num(static_cast<double>(v)) {}  // NOLINT
-  FieldValue(bool v) : kind(Kind::boolean), b(v) {}                               // NOLINT
-  FieldValue(const char* v) : kind(Kind::string), s(v) {}                         // NOLINT
-  FieldValue(std::string v) : kind(Kind::string), s(std::move(v)) {}              // NOLINT
-  FieldValue(std::optional<double> v) {                                           // NOLINT
+  FieldValue(bool v) : kind(Kind::boolean), b(v) {}                                 // NOLINT
+  FieldValue(const char* v) : kind(Kind::string), s(v) {}                           // NOLINT
+  FieldValue(std::string v) : kind(Kind::string), s(std::move(v)) {}                // NOLINT
+  FieldValue(std::optional<double> v) {                                             // NOLINT
     if (v) {
       kind = Kind::number;
       num = *v;

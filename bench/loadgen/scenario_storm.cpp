@@ -15,19 +15,23 @@ int scenario_storm(Bench& b) {
   if (C % 2) ++C;
   const auto K = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(o.num("writers", 4)));
   const double X = o.num("writer-rate", 500);
-  const double steady_s = o.num("steady", 5), outage_ms = o.num("outage-ms", 2000), post_s = o.num("post", 3);
+  const double steady_s = o.num("steady", 5), outage_ms = o.num("outage-ms", 2000),
+               post_s = o.num("post", 3);
   const double storm_timeout_s = o.num("storm-timeout", 60), drain_s = o.num("drain", 5);
   const auto storm_conc = static_cast<std::uint32_t>(o.num("storm-concurrency", 0));
   const std::uint32_t n_rooms = C / 2;
   const std::string run = b.run_id();
   b.reserve_clients(C + K);
   b.spread_sources = C + K > b.source_spread;
-  for (std::uint32_t r = 0; r < n_rooms; ++r) b.add_room(run + "-storm-" + std::to_string(r));
+  for (std::uint32_t r = 0; r < n_rooms; ++r)
+    b.add_room(run + "-storm-" + std::to_string(r));
   std::vector<std::uint32_t> receivers, writer_ids;
-  for (std::uint32_t i = 0; i < C; ++i) receivers.push_back(b.add_client(run + "-s" + std::to_string(i), {i >> 1}, i));
+  for (std::uint32_t i = 0; i < C; ++i)
+    receivers.push_back(b.add_client(run + "-s" + std::to_string(i), {i >> 1}, i));
   for (std::uint32_t w = 0; w < K; ++w) {
     std::vector<std::uint32_t> rs;
-    for (std::uint32_t r = w; r < n_rooms; r += K) rs.push_back(r);
+    for (std::uint32_t r = w; r < n_rooms; r += K)
+      rs.push_back(r);
     writer_ids.push_back(b.add_client(run + "-w" + std::to_string(w), rs, C + w));
   }
   b.assign_creators();  // receivers come first: they create the rooms
@@ -39,13 +43,15 @@ int scenario_storm(Bench& b) {
   auto& wramp = b.connect_all(writer_ids, K, 60000);
   if (wramp.failed) {
     std::string why;
-    for (const auto& [e, n] : wramp.errors) why += e + " x" + std::to_string(n) + "; ";
+    for (const auto& [e, n] : wramp.errors)
+      why += e + " x" + std::to_string(n) + "; ";
     report(b.ctx(), {{"status", "ERROR"}, {"error", "writer connect failed: " + why}}, {});
     return 1;
   }
   Traffic& tr = b.traffic();
   std::vector<Client*> writers;
-  for (auto i : writer_ids) writers.push_back(&b.clients()[i]);
+  for (auto i : writer_ids)
+    writers.push_back(&b.clients()[i]);
 
   // writers: open loop at X msgs/s round-robin over all rooms, until told to stop
   bool writing = true;
@@ -97,7 +103,8 @@ int scenario_storm(Bench& b) {
   b.connect_timeout_ms = storm_timeout_s * 1000;
   auto& sramp = b.connect_all(receivers, storm_conc > 0 ? storm_conc : C, storm_timeout_s * 1000);
   const auto reconnect_failed = sramp.failed;
-  for (const auto& [e, n] : sramp.errors) errors["reconnect: " + e] += n;
+  for (const auto& [e, n] : sramp.errors)
+    errors["reconnect: " + e] += n;
   auto all_caught = [&] {
     for (auto i : receivers) {
       const Client& c = b.clients()[i];
@@ -105,8 +112,7 @@ int scenario_storm(Bench& b) {
     }
     return true;
   };
-  b.loop().run_until(all_caught,
-                     std::max(0.0, storm_timeout_s * 1000 - (now_ms() - T1)));
+  b.loop().run_until(all_caught, std::max(0.0, storm_timeout_s * 1000 - (now_ms() - T1)));
   std::uint64_t caught = 0;
   double all_ms = -1;
   bool everyone = true;
@@ -149,15 +155,19 @@ int scenario_storm(Bench& b) {
       drain_s * 1000);
   const auto missed = holes();
   std::uint64_t gaps = 0, recovered = 0, pages = 0;
-  for (const auto& room : b.rooms()) gaps += room.assigned.missing(room.assigned.max());
+  for (const auto& room : b.rooms())
+    gaps += room.assigned.missing(room.assigned.max());
   for (auto i : receivers) {
     recovered += b.clients()[i].recovered;
     pages += b.clients()[i].sync_pages;
   }
-  const std::optional<double> all_caught_ms = everyone ? std::optional<double>(all_ms) : std::nullopt;
+  const std::optional<double> all_caught_ms =
+      everyone ? std::optional<double>(all_ms) : std::nullopt;
   const std::uint64_t writer_unacked = tr.ack_timeouts + tr.pending;
   Fields f{
-      {"status", (failed || reconnect_failed || b.sync_failed || missed || gaps || !all_caught_ms) ? "DEGRADED" : "OK"},
+      {"status", (failed || reconnect_failed || b.sync_failed || missed || gaps || !all_caught_ms)
+                     ? "DEGRADED"
+                     : "OK"},
       {"conns", static_cast<std::uint64_t>(C) - failed},
       {"failed", failed},
       {"connect_s", r2(connect_s)},
@@ -190,16 +200,22 @@ int scenario_storm(Bench& b) {
       {"machine_busy_pct", r1(storm_cpu.machine_busy_pct)},
       {"other_cpu_pct", r1(storm_cpu.other_cpu_pct)},
       {"window_s", r2(storm_cpu.window_s)},
-      {"server_cpu_s", storm_cpu.server_cpu_s ? std::optional<double>(std::round(*storm_cpu.server_cpu_s * 1000) / 1000) : std::nullopt},
+      {"server_cpu_s",
+       storm_cpu.server_cpu_s
+           ? std::optional<double>(std::round(*storm_cpu.server_cpu_s * 1000) / 1000)
+           : std::nullopt},
       {"gen_cpu_s", std::round(storm_cpu.gen_cpu_s * 1000) / 1000},
       {"server_rss_mb", storm_rss ? r1(static_cast<double>(*storm_rss) / 1024) : std::nullopt},
-      {"server_rss_peak_mb", storm_peak ? r1(static_cast<double>(*storm_peak) / 1024) : std::nullopt},
+      {"server_rss_peak_mb",
+       storm_peak ? r1(static_cast<double>(*storm_peak) / 1024) : std::nullopt},
       {"server_cpu_us_per_reconnect", us_per(storm_cpu.server_cpu_s, static_cast<double>(caught))},
       {"gen_limited", storm_cpu.gen_max_proc_cpu_pct > 70},
   };
   std::string errs = "{", serrs = "{";
-  for (const auto& [e, n] : errors) errs += (errs.size() > 1 ? "," : "") + json_string(e) + ":" + std::to_string(n);
-  for (const auto& [e, n] : tr.errors) serrs += (serrs.size() > 1 ? "," : "") + json_string(e) + ":" + std::to_string(n);
+  for (const auto& [e, n] : errors)
+    errs += (errs.size() > 1 ? "," : "") + json_string(e) + ":" + std::to_string(n);
+  for (const auto& [e, n] : tr.errors)
+    serrs += (serrs.size() > 1 ? "," : "") + json_string(e) + ":" + std::to_string(n);
   report(b.ctx(), f,
          {{"errors", FieldValue::json(errs + "}")},
           {"writer_errors", FieldValue::json(serrs + "}")},

@@ -19,14 +19,16 @@ Integrity integrity(Bench& b) {
   for (const auto& room : b.rooms()) {
     const auto h = room.assigned.max();
     in.gaps += room.assigned.missing(h);
-    for (auto ci : room.member_clients) in.lost += b.clients()[ci].seen.missing(h);
+    for (auto ci : room.member_clients)
+      in.lost += b.clients()[ci].seen.missing(h);
   }
   return in;
 }
 
 std::string errors_json(const std::map<std::string, std::uint64_t>& m) {
   std::string s = "{";
-  for (const auto& [k, v] : m) s += (s.size() > 1 ? "," : "") + json_string(k) + ":" + std::to_string(v);
+  for (const auto& [k, v] : m)
+    s += (s.size() > 1 ? "," : "") + json_string(k) + ":" + std::to_string(v);
   return s + "}";
 }
 
@@ -40,17 +42,20 @@ struct TrafficSpec {
 
 int run_traffic(Bench& b, TrafficSpec spec) {
   const auto& o = b.opts();
-  const double warmup = o.num("warmup", 5), duration = o.num("duration", 20), drain = o.num("drain", 5);
+  const double warmup = o.num("warmup", 5), duration = o.num("duration", 20),
+               drain = o.num("drain", 5);
   Traffic& tr = b.traffic();
   tr.per_msg = spec.per_msg;
   b.assign_creators();
-  auto& ramp = b.connect_all(spec.order, static_cast<std::uint32_t>(o.num("connect-concurrency", 200)),
-                             o.num("max-time", 300) * 1000);
+  auto& ramp =
+      b.connect_all(spec.order, static_cast<std::uint32_t>(o.num("connect-concurrency", 200)),
+                    o.num("max-time", 300) * 1000);
   const double connect_s = (now_ms() - ramp.t0) / 1000;
   std::uint64_t failed = ramp.failed;
   auto errors = ramp.errors;
   std::uint64_t conns = 0;
-  for (const auto& c : b.clients()) conns += c.phase == Phase::ready;
+  for (const auto& c : b.clients())
+    conns += c.phase == Phase::ready;
   if (spec.workers) {
     // workers join once the room exists (its creator is a local client)
     const auto w = spec.workers->connect(b);
@@ -62,7 +67,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
     if (b.clients()[i].phase == Phase::ready) senders.push_back(&b.clients()[i]);
   const double total_rate = spec.rate(senders.size());
   if (senders.empty() || !(total_rate > 0)) {
-    report(b.ctx(), {{"status", "ERROR"}, {"error", "no senders"}, {"conns", conns}, {"failed", failed}},
+    report(b.ctx(),
+           {{"status", "ERROR"}, {"error", "no senders"}, {"conns", conns}, {"failed", failed}},
            {{"errors", FieldValue::json(errors_json(errors))}});
     return 1;
   }
@@ -92,7 +98,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
     }
     if (rs && !cpu) rs->sample(now);
     // open loop: message k is due k/rate seconds after t0, whatever the acks do
-    const auto due = std::min<std::uint64_t>(total, static_cast<std::uint64_t>(std::floor((now - t0) / per)) + 1);
+    const auto due = std::min<std::uint64_t>(
+        total, static_cast<std::uint64_t>(std::floor((now - t0) / per)) + 1);
     while (k < due) {
       tr.lag.record(now_ms() - (t0 + static_cast<double>(k) * per));
       Client& c = *senders[k % senders.size()];
@@ -101,7 +108,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
     }
   });
   b.loop().max_wait_ms = 1;
-  b.loop().run_until([&] { return k >= total && cpu.has_value(); }, (warmup + duration) * 1000 + 3000);
+  b.loop().run_until([&] { return k >= total && cpu.has_value(); },
+                     (warmup + duration) * 1000 + 3000);
   b.loop().max_wait_ms = 10;
   if (!cpu) cpu = cw ? cw->stop() : CpuFigures{};
 
@@ -119,7 +127,8 @@ int run_traffic(Bench& b, TrafficSpec spec) {
   drained = tr.pending == 0 && integrity(b).lost == 0;
   auto integ = integrity(b);
   std::uint64_t disc = 0;
-  for (const auto& c : b.clients()) disc += c.disc;
+  for (const auto& c : b.clients())
+    disc += c.disc;
   if (spec.workers) {
     const double left = std::max(500.0, drain * 1000 - (now_ms() - drain_start));
     const auto w = spec.workers->finish(b, left);
@@ -130,7 +139,10 @@ int run_traffic(Bench& b, TrafficSpec spec) {
   // unacked: timed out, or still without an ack after the drain
   const std::uint64_t unacked = tr.ack_timeouts + tr.pending;
   Fields f{
-      {"status", (failed || !drained || integ.lost || integ.gaps || unacked || tr.ack_errors || disc) ? "DEGRADED" : "OK"},
+      {"status",
+       (failed || !drained || integ.lost || integ.gaps || unacked || tr.ack_errors || disc)
+           ? "DEGRADED"
+           : "OK"},
       {"conns", conns},
       {"failed", failed},
       {"connect_s", r2(connect_s)},
@@ -178,7 +190,9 @@ int run_traffic(Bench& b, TrafficSpec spec) {
       {"machine_busy_pct", r1(cpu->machine_busy_pct)},
       {"other_cpu_pct", r1(cpu->other_cpu_pct)},
       {"window_s", r2(cpu->window_s)},
-      {"server_cpu_s", cpu->server_cpu_s ? std::optional<double>(std::round(*cpu->server_cpu_s * 1000) / 1000) : std::nullopt},
+      {"server_cpu_s", cpu->server_cpu_s
+                           ? std::optional<double>(std::round(*cpu->server_cpu_s * 1000) / 1000)
+                           : std::nullopt},
       {"gen_cpu_s", std::round(cpu->gen_cpu_s * 1000) / 1000},
       {"server_rss_mb", rss_end ? r1(static_cast<double>(*rss_end) / 1024) : std::nullopt},
       {"server_rss_peak_mb", rss_peak ? r1(static_cast<double>(*rss_peak) / 1024) : std::nullopt},
@@ -221,9 +235,11 @@ int scenario_pairs(Bench& b) {
   const std::string run = b.run_id();
   b.reserve_clients(C);
   b.spread_sources = C > b.source_spread;
-  for (std::uint32_t r = 0; r < C / 2; ++r) b.add_room(run + "-pair-" + std::to_string(r));
+  for (std::uint32_t r = 0; r < C / 2; ++r)
+    b.add_room(run + "-pair-" + std::to_string(r));
   TrafficSpec spec;
-  for (std::uint32_t i = 0; i < C; ++i) spec.order.push_back(b.add_client(run + "-p" + std::to_string(i), {i >> 1}, i));
+  for (std::uint32_t i = 0; i < C; ++i)
+    spec.order.push_back(b.add_client(run + "-p" + std::to_string(i), {i >> 1}, i));
   spec.senders = spec.order;
   spec.rate = [rate](std::size_t n) { return static_cast<double>(n) * rate; };
   return run_traffic(b, std::move(spec));

@@ -24,7 +24,8 @@ class SeqSet {
     bits_[seq] = 1;
     ++n_;
     if (seq > max_) max_ = seq;
-    while (contig_ + 1 < bits_.size() && bits_[contig_ + 1]) ++contig_;
+    while (contig_ + 1 < bits_.size() && bits_[contig_ + 1])
+      ++contig_;
     return true;
   }
   bool has(std::uint64_t seq) const { return seq < bits_.size() && bits_[seq]; }

@@ -19,7 +19,9 @@ Workers::Workers(Bench& b, std::uint32_t procs) : b_(b) {
   if (procs > 1) procs_.resize(procs - 1);
 }
 
-Workers::~Workers() { stop(); }
+Workers::~Workers() {
+  stop();
+}
 
 void Workers::add_remote(std::uint32_t worker, std::string user, std::uint32_t global_idx) {
   procs_[worker].remotes.push_back(Remote{std::move(user), global_idx});
@@ -94,7 +96,8 @@ std::string Workers::read_line(Proc& p) {
 
 Workers::Connected Workers::connect(Bench& b) {
   Connected out;
-  for (auto& p : procs_) send(p, "connect");
+  for (auto& p : procs_)
+    send(p, "connect");
   std::vector<bool> got(procs_.size(), false);
   std::size_t n = 0;
   b.loop().run_until(
@@ -122,14 +125,16 @@ Workers::Connected Workers::connect(Bench& b) {
 void Workers::set_window(double w_start, double w_end) {
   char line[96];
   std::snprintf(line, sizeof line, "window %.3f %.3f", w_start, w_end);
-  for (auto& p : procs_) send(p, line);
+  for (auto& p : procs_)
+    send(p, line);
 }
 
 Workers::Finished Workers::finish(Bench& b, double drain_ms) {
   Finished out;
   Room& room = b.rooms()[0];
   for (auto& p : procs_)
-    send(p, "finish " + std::to_string(room.assigned.max()) + " " + std::to_string(static_cast<long>(drain_ms)));
+    send(p, "finish " + std::to_string(room.assigned.max()) + " " +
+                std::to_string(static_cast<long>(drain_ms)));
   std::vector<bool> got(procs_.size(), false);
   std::size_t n = 0;
   Traffic& tr = b.traffic();
@@ -145,7 +150,8 @@ Workers::Finished Workers::finish(Bench& b, double drain_ms) {
           std::string tag;
           in >> tag;
           if (tag != "report") continue;
-          std::uint64_t deliv = 0, win = 0, dup = 0, lost = 0, disc = 0, ln = 0, lneg = 0, nb = 0, npm = 0;
+          std::uint64_t deliv = 0, win = 0, dup = 0, lost = 0, disc = 0, ln = 0, lneg = 0, nb = 0,
+                        npm = 0;
           double lsum = 0, lmax = 0;
           in >> deliv >> win >> dup >> lost >> disc >> ln >> lsum >> lmax >> lneg >> nb;
           tr.deliv += deliv;
@@ -189,7 +195,8 @@ void Workers::stop() {
     ::close(p.to);
     ::close(p.from);
     int st = 0;
-    for (int i = 0; i < 100 && waitpid(p.pid, &st, WNOHANG) == 0; ++i) usleep(20000);
+    for (int i = 0; i < 100 && waitpid(p.pid, &st, WNOHANG) == 0; ++i)
+      usleep(20000);
     if (waitpid(p.pid, &st, WNOHANG) == 0) {
       kill(p.pid, SIGKILL);
       waitpid(p.pid, &st, 0);
@@ -206,7 +213,8 @@ void Workers::run_worker(Proc& self) {
   wb.rooms()[room].created = true;  // the parent's first member created it
   wb.reserve_clients(self.remotes.size());
   std::vector<std::uint32_t> order;
-  for (const auto& r : self.remotes) order.push_back(wb.add_client(r.user, {room}, r.global_idx));
+  for (const auto& r : self.remotes)
+    order.push_back(wb.add_client(r.user, {room}, r.global_idx));
   wb.traffic().per_msg = true;
   fcntl(self.from, F_SETFL, fcntl(self.from, F_GETFL) | O_NONBLOCK);
   auto reply = [&](const std::string& s) {
@@ -214,8 +222,10 @@ void Workers::run_worker(Proc& self) {
     std::size_t off = 0;
     while (off < line.size()) {
       const ssize_t w = ::write(self.to, line.data() + off, line.size() - off);
-      if (w > 0) off += static_cast<std::size_t>(w);
-      else if (!(w < 0 && errno == EINTR)) break;
+      if (w > 0)
+        off += static_cast<std::size_t>(w);
+      else if (!(w < 0 && errno == EINTR))
+        break;
     }
   };
   for (;;) {
@@ -229,10 +239,12 @@ void Workers::run_worker(Proc& self) {
     std::string op;
     in >> op;
     if (op == "connect") {
-      auto& ramp = wb.connect_all(order, static_cast<std::uint32_t>(wb.opts().num("connect-concurrency", 200)),
-                                  wb.opts().num("max-time", 300) * 1000);
+      auto& ramp = wb.connect_all(
+          order, static_cast<std::uint32_t>(wb.opts().num("connect-concurrency", 200)),
+          wb.opts().num("max-time", 300) * 1000);
       std::uint64_t ok = 0;
-      for (const auto& c : wb.clients()) ok += c.phase == Phase::ready;
+      for (const auto& c : wb.clients())
+        ok += c.phase == Phase::ready;
       reply("connected " + std::to_string(ok) + " " + std::to_string(ramp.failed));
     } else if (op == "window") {
       in >> wb.traffic().w_start >> wb.traffic().w_end;
@@ -257,24 +269,29 @@ void Workers::run_worker(Proc& self) {
           drain_ms);
       const Traffic& tr = wb.traffic();
       std::uint64_t disc = 0;
-      for (const auto& c : wb.clients()) disc += c.disc;
+      for (const auto& c : wb.clients())
+        disc += c.disc;
       std::ostringstream out;
       out.precision(17);
-      out << "report " << tr.deliv << " " << tr.deliv_win << " " << tr.dup_deliv << " " << holes() << " " << disc
-          << " " << tr.lat.count() << " " << tr.lat.sum() << " " << tr.lat.max() << " " << tr.lat.negatives();
+      out << "report " << tr.deliv << " " << tr.deliv_win << " " << tr.dup_deliv << " " << holes()
+          << " " << disc << " " << tr.lat.count() << " " << tr.lat.sum() << " " << tr.lat.max()
+          << " " << tr.lat.negatives();
       const auto& bk = tr.lat.buckets();
       std::uint64_t nb = 0;
-      for (auto v : bk) nb += v != 0;
+      for (auto v : bk)
+        nb += v != 0;
       out << " " << nb;
       for (std::size_t i = 0; i < bk.size(); ++i)
         if (bk[i]) out << " " << i << " " << bk[i];
       const auto& pms = wb.rooms()[room].per_msg;
       std::uint64_t npm = 0;
-      for (const auto& pm : pms) npm += pm.cnt != 0 || pm.in_window;
+      for (const auto& pm : pms)
+        npm += pm.cnt != 0 || pm.in_window;
       out << " " << npm;
       for (std::size_t s = 0; s < pms.size(); ++s)
         if (pms[s].cnt != 0 || pms[s].in_window)
-          out << " " << s << " " << pms[s].cnt << " " << pms[s].max_ms << " " << (pms[s].in_window ? 1 : 0);
+          out << " " << s << " " << pms[s].cnt << " " << pms[s].max_ms << " "
+              << (pms[s].in_window ? 1 : 0);
       reply(out.str());
     }
   }

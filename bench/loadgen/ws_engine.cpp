@@ -22,7 +22,8 @@ constexpr std::size_t kReadChunk = 256 * 1024;
 
 std::string base64(const unsigned char* p, std::size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   return out;
 }
@@ -38,7 +39,8 @@ std::string accept_for(std::string_view key) {
 bool ieq_prefix(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i])))
       return false;
   return true;
 }
@@ -147,7 +149,8 @@ void Loop::retire(std::unique_ptr<Conn> c) {
 void Loop::poll(int timeout_ms) {
   epoll_event evs[512];
   const int n = epoll_wait(ep_, evs, 512, timeout_ms);
-  for (int i = 0; i < n; ++i) static_cast<Conn*>(evs[i].data.ptr)->on_event(evs[i].events);
+  for (int i = 0; i < n; ++i)
+    static_cast<Conn*>(evs[i].data.ptr)->on_event(evs[i].events);
   if (on_tick) on_tick();
   // flush() may append to dirty_ only through callbacks it does not make
   for (std::size_t i = 0; i < dirty_.size(); ++i) {
@@ -243,7 +246,8 @@ void Conn::append_frame(std::uint8_t opcode, std::string_view payload) {
     hdr[h++] = static_cast<char>(n & 0xff);
   } else {
     hdr[h++] = static_cast<char>(0x80 | 127);
-    for (int s = 56; s >= 0; s -= 8) hdr[h++] = static_cast<char>((n >> s) & 0xff);
+    for (int s = 56; s >= 0; s -= 8)
+      hdr[h++] = static_cast<char>((n >> s) & 0xff);
   }
   const std::uint32_t mask = loop_->next_mask();
   std::memcpy(hdr + h, &mask, 4);
@@ -266,7 +270,8 @@ void Conn::append_frame(std::uint8_t opcode, std::string_view payload) {
     std::memcpy(p + i, &w, 8);
   }
   const auto* mk = reinterpret_cast<const unsigned char*>(&mask);
-  for (; i < n; ++i) p[i] ^= mk[i & 3];
+  for (; i < n; ++i)
+    p[i] ^= mk[i & 3];
 }
 
 void Conn::send_text(std::string_view payload) {
@@ -394,8 +399,10 @@ bool Conn::parse_handshake() {
     auto line = head.substr(pos, eol - pos);
     if (ieq_prefix(line, "sec-websocket-accept:")) {
       auto v = line.substr(21);
-      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-      while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      while (!v.empty() && v.front() == ' ')
+        v.remove_prefix(1);
+      while (!v.empty() && v.back() == ' ')
+        v.remove_suffix(1);
       ok = v == want;
     }
     pos = eol + 2;
@@ -430,7 +437,8 @@ void Conn::parse_frames(char* data, std::size_t len, std::size_t& consumed) {
       if (len - pos < 10) break;
       plen = 0;
       for (int i = 0; i < 8; ++i)
-        plen = (plen << 8) | static_cast<unsigned char>(data[pos + 2 + static_cast<std::size_t>(i)]);
+        plen =
+            (plen << 8) | static_cast<unsigned char>(data[pos + 2 + static_cast<std::size_t>(i)]);
       h = 10;
     }
     if (plen > (64u << 20)) {
@@ -443,13 +451,15 @@ void Conn::parse_frames(char* data, std::size_t len, std::size_t& consumed) {
     const auto n = static_cast<std::size_t>(plen);
     if (masked) {
       const char* mk = data + pos + h;
-      for (std::size_t i = 0; i < n; ++i) payload[i] = static_cast<char>(payload[i] ^ mk[i & 3]);
+      for (std::size_t i = 0; i < n; ++i)
+        payload[i] = static_cast<char>(payload[i] ^ mk[i & 3]);
     }
     pos += h + mlen + n;
     if (opcode == 8) {  // close: answer, then report
       int code = 1005;
       if (n >= 2)
-        code = (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+        code =
+            (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
       if (n >= 2) send_control(8, std::string_view(payload, 2));
       flush();
       consumed = pos;

@@ -361,9 +361,9 @@ const char* name(OpState s) {
   return k[static_cast<int>(s)];
 }
 const char* name(OpKind s) {
-  static constexpr const char* k[] = {"send",           "edit",        "delete",         "react",
-                                      "unreact",        "mark_read",   "channel_create", "members_add",
-                                      "members_remove", "profile_set", "join"};
+  static constexpr const char* k[] = {
+      "send",           "edit",        "delete",         "react",       "unreact", "mark_read",
+      "channel_create", "members_add", "members_remove", "profile_set", "join"};
   // A kind newer than this table must not read past it.
   const auto i = static_cast<std::size_t>(s);
   return i < std::size(k) ? k[i] : "unknown";

@@ -20,7 +20,9 @@ using SessionId = std::uint64_t;
 /// Encoded bytes shared by every session they are queued to (encode once, fan out).
 using Bytes = std::shared_ptr<const std::string>;
 
-inline Bytes make_bytes(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+inline Bytes make_bytes(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
 
 /// Implemented by the transport; called by the engine on the loop thread.
 class Wire {
@@ -63,11 +65,11 @@ struct Metrics {
   std::uint64_t fanout_deliveries = 0;
   std::uint64_t slow_consumer_disconnects = 0;
   std::uint64_t rate_limited = 0;
-  std::atomic<std::uint64_t> commits{0};           // (any thread) store transactions
-  std::atomic<std::uint64_t> commit_failures{0};   // (any thread)
+  std::atomic<std::uint64_t> commits{0};          // (any thread) store transactions
+  std::atomic<std::uint64_t> commit_failures{0};  // (any thread)
   /// Commit latency histogram buckets in microseconds (any thread).
-  static constexpr std::uint64_t kCommitBucketsUs[] = {250, 500, 1000, 2500, 5000, 10000,
-                                                       25000, 50000, 100000, 250000};
+  static constexpr std::uint64_t kCommitBucketsUs[] = {250,   500,   1000,  2500,   5000,
+                                                       10000, 25000, 50000, 100000, 250000};
   std::atomic<std::uint64_t> commit_latency_buckets[std::size(kCommitBucketsUs) + 1]{};
   std::atomic<std::uint64_t> commit_latency_sum_us{0};
   /// Errors sent, by chatsdk::Errc number (bounded table).
@@ -76,7 +78,8 @@ struct Metrics {
 
   void observe_commit_us(std::uint64_t us) {
     std::size_t i = 0;
-    while (i < std::size(kCommitBucketsUs) && us > kCommitBucketsUs[i]) ++i;
+    while (i < std::size(kCommitBucketsUs) && us > kCommitBucketsUs[i])
+      ++i;
     commit_latency_buckets[i].fetch_add(1, std::memory_order_relaxed);
     commit_latency_sum_us.fetch_add(us, std::memory_order_relaxed);
     commits.fetch_add(1, std::memory_order_relaxed);

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "chatsdk/result.hpp"
 #include <memory>
+#include "chatsdk/result.hpp"
 
 #include "common/util/clock.hpp"
 #include "server/api.hpp"

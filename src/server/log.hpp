@@ -6,9 +6,9 @@
 #pragma once
 
 #include <cstdint>
-#include <type_traits>
 #include <initializer_list>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -25,8 +25,8 @@ struct Field {
   Field(std::string_view k, bool v) : key(k), value(v) {}
   Field(std::string_view k, double v) : key(k), value(v) {}
   template <class I>
-    requires std::is_integral_v<I> && (!std::is_same_v<I, bool>)
-  Field(std::string_view k, I v) : key(k) {
+  requires std::is_integral_v<I> &&(!std::is_same_v<I, bool>)Field(std::string_view k, I v)
+      : key(k) {
     if constexpr (std::is_signed_v<I>) {
       value = static_cast<std::int64_t>(v);
     } else {
@@ -39,9 +39,17 @@ void set_level(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view event, std::initializer_list<Field> fields);
 
-inline void debug(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::debug, e, f); }
-inline void info(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::info, e, f); }
-inline void warn(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::warn, e, f); }
-inline void error(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::error, e, f); }
+inline void debug(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::debug, e, f);
+}
+inline void info(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::info, e, f);
+}
+inline void warn(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::warn, e, f);
+}
+inline void error(std::string_view e, std::initializer_list<Field> f = {}) {
+  write(Level::error, e, f);
+}
 
 }  // namespace chatsdk::server::log

@@ -27,24 +27,31 @@ struct Filler {
 
   void fill(std::string& s, Str rule) {
     switch (rule) {
-      case Str::emoji: s = "\xF0\x9F\x91\x8D"; break;  // thumbs up
-      case Str::token: s = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.sig"; break;
-      case Str::url: s = "https://example.com/a.png"; break;
-      case Str::body: s = "h\xC3\xA9llo \"world\"\n" + std::to_string(counter++); break;
-      default: s = "v" + std::to_string(counter++); break;
+      case Str::emoji:
+        s = "\xF0\x9F\x91\x8D";
+        break;  // thumbs up
+      case Str::token:
+        s = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.sig";
+        break;
+      case Str::url:
+        s = "https://example.com/a.png";
+        break;
+      case Str::body:
+        s = "h\xC3\xA9llo \"world\"\n" + std::to_string(counter++);
+        break;
+      default:
+        s = "v" + std::to_string(counter++);
+        break;
     }
   }
   void fill(bool& b) { b = true; }
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  void fill(I& i) {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) void fill(I& i) {
     i = static_cast<I>(counter++);
   }
   template <class E>
-    requires std::is_enum_v<E>
-  void fill(E& e) {
-    e = static_cast<E>(enum_names(E{}).size() - 1);
-  }
+  requires std::is_enum_v<E>
+  void fill(E& e) { e = static_cast<E>(enum_names(E{}).size() - 1); }
   void fill(JsonObject& o) { o.json = R"({"k":[1,2,{"x":"y"}]})"; }
   template <class T, class... C>
   void fill(std::optional<T>& o, C... c) {
@@ -55,13 +62,12 @@ struct Filler {
   template <class T, class... C>
   void fill(std::vector<T>& v, C... c) {
     v.resize(2);
-    for (auto& item : v) fill(item, c...);
+    for (auto& item : v)
+      fill(item, c...);
   }
   template <class T>
-    requires requires(T& t, Filler& f) { t.fields(f); }
-  void fill(T& object) {
-    object.fields(*this);
-  }
+  requires requires(T& t, Filler& f) { t.fields(f); }
+  void fill(T& object) { object.fields(*this); }
 };
 
 template <class Variant, class Decode>
@@ -84,7 +90,8 @@ void round_trip_all(Decode decode) {
           ++checked;
         }(),
         ...);
-  }(std::make_index_sequence<std::variant_size_v<Variant>>{});
+  }
+  (std::make_index_sequence<std::variant_size_v<Variant>>{});
   CHECK(checked == std::variant_size_v<Variant>);
 }
 
@@ -106,7 +113,8 @@ TEST_CASE("every server frame round-trips with all fields set") {
 TEST_CASE("frame type names are unique per direction") {
   for (auto names : {client_frame_types(), server_frame_types()}) {
     for (std::size_t i = 0; i < names.size(); ++i) {
-      for (std::size_t j = i + 1; j < names.size(); ++j) CHECK(names[i] != names[j]);
+      for (std::size_t j = i + 1; j < names.size(); ++j)
+        CHECK(names[i] != names[j]);
     }
   }
 }
@@ -153,8 +161,7 @@ TEST_CASE("malformed input classes map to distinct error codes") {
   CHECK(client_error(R"({"type":"mark_read","channel":"c","seq":9007199254740992})") ==
         Errc::out_of_range);
   CHECK(client_error(R"({"type":"mark_read","channel":"c","seq":1e3})") == Errc::wrong_type);
-  CHECK(client_error(R"({"type":"typing","channel":"c","state":"dancing"})") ==
-        Errc::out_of_range);
+  CHECK(client_error(R"({"type":"typing","channel":"c","state":"dancing"})") == Errc::out_of_range);
   CHECK(client_error(R"({"type":"ping","id":1,"id":2})") == Errc::malformed_frame);
 }
 
@@ -171,7 +178,8 @@ TEST_CASE("invalid UTF-8 is rejected as invalid_utf8") {
 
 TEST_CASE("nesting bombs are rejected before parsing") {
   std::string deep = R"({"type":"send","channel":"c","client_id":"a","body":"x","metadata":)";
-  for (int i = 0; i < 1000; ++i) deep += "[";
+  for (int i = 0; i < 1000; ++i)
+    deep += "[";
   CHECK(client_error(deep) == Errc::too_deep);
   // Brackets inside strings do not count.
   std::string quoted = R"({"type":"send","channel":"c","client_id":"a","body":")";
@@ -200,10 +208,11 @@ TEST_CASE("string rules: ids, emoji, names") {
   CHECK(client_error(R"({"type":"join","channel":"dm:alice:bob"})") == Errc::ok);
   CHECK(client_error(R"({"type":"join","channel":")" + std::string(129, 'a') + R"("})") ==
         Errc::out_of_range);
-  CHECK(client_error(R"({"type":"react","channel":"c","seq":1,"client_id":"a","emoji":"a b","action":"add"})") ==
-        Errc::out_of_range);
-  CHECK(client_error(R"({"type":"profile_set","display_name":"tab\there"})") ==
-        Errc::out_of_range);
+  CHECK(
+      client_error(
+          R"({"type":"react","channel":"c","seq":1,"client_id":"a","emoji":"a b","action":"add"})") ==
+      Errc::out_of_range);
+  CHECK(client_error(R"({"type":"profile_set","display_name":"tab\there"})") == Errc::out_of_range);
   CHECK(client_error(R"({"type":"send","channel":"c","client_id":"a","body":"nul\u0000"})") ==
         Errc::out_of_range);
 }

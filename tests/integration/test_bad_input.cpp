@@ -142,7 +142,8 @@ TEST_CASE("bad, expired, forged and alg-swapped tokens are refused with close co
     int close;
   };
   const std::string good = mint_token(server->secret(), "dave", 600);
-  const std::string header_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";  // {"alg":"none","typ":"JWT"}
+  const std::string header_none =
+      "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";  // {"alg":"none","typ":"JWT"}
   const std::string payload = good.substr(good.find('.') + 1, good.rfind('.') - good.find('.') - 1);
   const std::vector<Case> cases{
       {"garbage", Errc::auth_failed, 4001},
@@ -239,14 +240,17 @@ TEST_CASE("flooding is rate limited, then closed, other users are unaffected") {
   auto flood = Peer::login(*server, "flood");
   auto calm = Peer::login(*server, "calm");
   std::string batch;
-  for (int i = 0; i < 60; ++i) batch += R"({"type":"ping"})" "\n";
+  for (int i = 0; i < 60; ++i)
+    batch += R"({"type":"ping"})"
+             "\n";
   flood->send_raw(batch);
   auto e = flood->event<ErrorFrame>(3000);
   REQUIRE(e.has_value());
   CHECK(errc_from_name(e->code) == Errc::rate_limited);
   CHECK(e->retry_after_ms > 0);
   // Keep flooding well past the close threshold.
-  for (int i = 0; i < 10; ++i) flood->send_raw(batch);
+  for (int i = 0; i < 10; ++i)
+    flood->send_raw(batch);
   CHECK(flood->wait_closed(5000) == 4008);
   require_alive(*calm);
 }

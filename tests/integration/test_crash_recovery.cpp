@@ -111,9 +111,11 @@ TEST_CASE("kill -9 under load loses no acknowledged message and reuses no seq") 
     final_seq[s->client_id] = s->seq;
     ++answered;
   }
-  for (const auto& [client_id, seq] : acked) CHECK(final_seq[client_id] == seq);
+  for (const auto& [client_id, seq] : acked)
+    CHECK(final_seq[client_id] == seq);
   std::set<Seq> seqs;
-  for (const auto& [client_id, seq] : final_seq) CHECK(seqs.insert(seq).second);
+  for (const auto& [client_id, seq] : final_seq)
+    CHECK(seqs.insert(seq).second);
   CHECK(seqs.size() == static_cast<std::size_t>(kTotal));
   CHECK(*seqs.begin() == 1);
   CHECK(*seqs.rbegin() == static_cast<Seq>(kTotal));

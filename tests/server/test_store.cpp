@@ -31,7 +31,8 @@ TEST_CASE("store: seq is gapless and per channel, versions count every change") 
   }
   auto page = f.history("alice", "a", 0, 0, 500);
   REQUIRE(page.messages.size() == 20);
-  for (std::size_t i = 0; i < 20; ++i) CHECK(page.messages[i].seq == i + 1);
+  for (std::size_t i = 0; i < 20; ++i)
+    CHECK(page.messages[i].seq == i + 1);
   CHECK(f.send("carol", "a", "hi").error.code == Errc::not_member);
   CHECK(f.send("alice", "nope", "hi").error.code == Errc::not_found);
   f.config.max_body_bytes = 8;
@@ -91,7 +92,8 @@ TEST_CASE("store: edit and delete check permissions and bump versions") {
 
   CHECK(f.write(EditOp{"alice", "a", f.cid(), "hijack", m.seq, {}, kNow}).error.code ==
         Errc::permission_denied);
-  CHECK(f.write(EditOp{"carol", "a", f.cid(), "x", m.seq, {}, kNow}).error.code == Errc::not_member);
+  CHECK(f.write(EditOp{"carol", "a", f.cid(), "x", m.seq, {}, kNow}).error.code ==
+        Errc::not_member);
   CHECK(f.write(EditOp{"bob", "a", f.cid(), "x", 99, {}, kNow}).error.code == Errc::not_found);
   auto e = f.write(EditOp{"bob", "a", f.cid(), "fixed", m.seq, {R"({"k":1})"}, kNow + 5});
   REQUIRE(e.ok());
@@ -126,7 +128,8 @@ TEST_CASE("store: edit and delete check permissions and bump versions") {
   CHECK(f.write(DeleteOp{"", "a", "", other.seq, true, kNow}).ok());
   auto page = f.history("bob", "a");
   REQUIRE(page.messages.size() == 3);  // tombstones stay in history
-  for (const auto& msg : page.messages) CHECK(msg.deleted);
+  for (const auto& msg : page.messages)
+    CHECK(msg.deleted);
 }
 
 TEST_CASE("store: reactions count per emoji, no-ops assign no version, at most 32 emoji") {
@@ -169,7 +172,8 @@ TEST_CASE("store: reactions count per emoji, no-ops assign no version, at most 3
   auto alice_page = f.history("alice", "a");
   CHECK_FALSE(alice_page.messages[0].reactions[0].mine);
 
-  for (int i = 0; i < 30; ++i) REQUIRE(f.react("alice", "a", m.seq, "e" + std::to_string(i)).ok());
+  for (int i = 0; i < 30; ++i)
+    REQUIRE(f.react("alice", "a", m.seq, "e" + std::to_string(i)).ok());
   CHECK(f.react("alice", "a", m.seq, "one-too-many").error.code == Errc::limit_exceeded);
   CHECK(f.react("bob", "a", m.seq, "e3").ok());  // an existing emoji is still fine
   CHECK(f.react("carol", "a", m.seq, "👍").error.code == Errc::not_member);
@@ -355,7 +359,8 @@ TEST_CASE("store: profiles, last_seen, member pages and the admin channel list")
   CHECK(seen.users[1].last_seen == 0);
 
   std::vector<std::string> many;
-  for (int i = 0; i < 25; ++i) many.push_back("u" + std::to_string(100 + i));
+  for (int i = 0; i < 25; ++i)
+    many.push_back("u" + std::to_string(100 + i));
   REQUIRE(f.create("alice", "big", many).ok());
   auto page1 = f.read<proto::MembersPage>(MembersQuery{"big", "", 10});
   REQUIRE(page1.members.size() == 10);

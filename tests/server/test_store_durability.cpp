@@ -29,7 +29,8 @@ std::vector<proto::Message> all_messages(StoreFixture& f, const std::string& cha
 }
 
 void check_gapless(const std::vector<proto::Message>& msgs) {
-  for (std::size_t i = 0; i < msgs.size(); ++i) REQUIRE(msgs[i].seq == i + 1);
+  for (std::size_t i = 0; i < msgs.size(); ++i)
+    REQUIRE(msgs[i].seq == i + 1);
 }
 
 TEST_CASE("store: group commit puts many ops in one transaction and posts once per batch") {
@@ -62,7 +63,8 @@ TEST_CASE("store: group commit puts many ops in one transaction and posts once p
   }
   CHECK(f.metrics.commit_failures.load() == 0);
   std::uint64_t bucketed = 0;
-  for (const auto& b : f.metrics.commit_latency_buckets) bucketed += b.load();
+  for (const auto& b : f.metrics.commit_latency_buckets)
+    bucketed += b.load();
   CHECK(bucketed == f.metrics.commits.load());
 }
 
@@ -81,9 +83,9 @@ TEST_CASE("store: a lone op on an idle store is committed without waiting for a 
   for (int i = 0; i < 3; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     REQUIRE(f.send("alice", "idle", "lone").ok());
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     // Right after load the writer may wait up to the bound for company (plus
     // the commit itself); once idle it does not wait at all.
     CHECK(ms < (i == 0 ? 400 + 250 : 250));
@@ -95,7 +97,8 @@ TEST_CASE("store: a full disk fails only the op that does not fit, nothing half-
   f.config.max_body_bytes = 4 * 1024 * 1024;  // let one op need more space than the quota has
   f.open();
   REQUIRE(f.create("alice", "d", {"bob"}).ok());
-  for (int i = 0; i < 5; ++i) REQUIRE(f.send("alice", "d", "small").ok());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(f.send("alice", "d", "small").ok());
   const auto size = std::filesystem::file_size(f.store->path()) +
                     std::filesystem::file_size(f.store->path() + "-wal");
   f.store->set_max_db_bytes(size + 256 * 1024);
@@ -129,7 +132,8 @@ TEST_CASE("store: a full disk fails only the op that does not fit, nothing half-
   auto msgs = all_messages(f, "d");
   REQUIRE(msgs.size() == 9);
   check_gapless(msgs);
-  for (const auto& m : msgs) CHECK(m.body.size() < 100);
+  for (const auto& m : msgs)
+    CHECK(m.body.size() < 100);
   // No stray mention or dedupe row from the failed op: its client_id is free.
   CHECK(find_channel(f.sync("bob", {{"d", 1}}), "d")->mentions == 4);
 
@@ -196,7 +200,8 @@ TEST_CASE("store: reopening after close continues every counter") {
   f.config.durability = Durability::full;  // synchronous=FULL path (power-loss safe)
   f.open();
   REQUIRE(f.create("alice", "k", {"bob"}).ok());
-  for (int i = 0; i < 10; ++i) f.send("alice", "k", "x");
+  for (int i = 0; i < 10; ++i)
+    f.send("alice", "k", "x");
   REQUIRE(f.react("bob", "k", 3, "👍").ok());
   f.close();
   // close() checkpointed: the WAL is gone or empty.
@@ -214,7 +219,8 @@ TEST_CASE("store: a crash image (db + wal copied while open) holds every acked w
   StoreFixture f;
   f.open();
   REQUIRE(f.create("alice", "x", {"bob"}).ok());
-  for (int i = 0; i < 300; ++i) REQUIRE(f.send("alice", "x", "m" + std::to_string(i)).ok());
+  for (int i = 0; i < 300; ++i)
+    REQUIRE(f.send("alice", "x", "m" + std::to_string(i)).ok());
   REQUIRE(f.react("bob", "x", 5, "🔥").ok());
   // Everything above was acked; copy the files as a crash would leave them
   // (no checkpoint, no shm: SQLite recovers from the WAL).
@@ -283,7 +289,8 @@ TEST_CASE("store: kill -9 mid-stream loses nothing acked and reuses no seq") {
   ::close(fds[1]);
   std::set<Seq> acked;
   Seq seq = 0;
-  while (acked.size() < 3000 && read(fds[0], &seq, sizeof seq) == sizeof seq) acked.insert(seq);
+  while (acked.size() < 3000 && read(fds[0], &seq, sizeof seq) == sizeof seq)
+    acked.insert(seq);
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -296,7 +303,8 @@ TEST_CASE("store: kill -9 mid-stream loses nothing acked and reuses no seq") {
   auto msgs = all_messages(f, "k9");
   check_gapless(msgs);
   REQUIRE(msgs.size() >= acked.size());
-  for (Seq s : acked) CHECK(msgs[s - 1].seq == s);
+  for (Seq s : acked)
+    CHECK(msgs[s - 1].seq == s);
   MESSAGE("acked " << acked.size() << ", committed " << msgs.size());
   auto next = f.send("alice", "k9", "after kill");
   CHECK(next.seq == msgs.size() + 1);

@@ -51,7 +51,8 @@ class TestPoster final : public LoopPoster {
       std::lock_guard lk(mu_);
       q.swap(q_);
     }
-    for (auto& f : q) f();
+    for (auto& f : q)
+      f();
     return q.size();
   }
   /// Pumps until pred() holds (false after 20 s).
@@ -123,8 +124,8 @@ struct StoreFixture {
 
   // ---- shorthands
   WriteResult create(const std::string& user, const std::string& channel,
-                     const std::vector<std::string>& members,
-                     ChannelKind kind = ChannelKind::group, bool is_public = false) {
+                     const std::vector<std::string>& members, ChannelKind kind = ChannelKind::group,
+                     bool is_public = false) {
     CreateChannelOp op;
     op.user = user;
     op.client_id = cid();
@@ -132,7 +133,8 @@ struct StoreFixture {
     op.channel = channel;
     op.name = channel;
     op.is_public = is_public;
-    for (const auto& m : members) op.members.push_back(MemberRecord{m, Role::member});
+    for (const auto& m : members)
+      op.members.push_back(MemberRecord{m, Role::member});
     op.now = kNow;
     return write(std::move(op));
   }

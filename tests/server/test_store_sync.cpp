@@ -64,7 +64,8 @@ TEST_CASE("store: sync reports joined, delta, removed and pages with more") {
   CHECK(find_channel(s2, "c2")->status == SyncStatus::joined);
 
   // More changes than the per-channel limit: paged, cursor = last covered.
-  for (int i = 0; i < 7; ++i) f.send("alice", "c1", "p" + std::to_string(i));
+  for (int i = 0; i < 7; ++i)
+    f.send("alice", "c1", "p" + std::to_string(i));
   auto s3 = f.sync("bob", {{"c1", 5}, {"c2", 1}});
   const auto* p1 = find_channel(s3, "c1");
   REQUIRE(p1->messages.size() == 5);
@@ -111,13 +112,16 @@ TEST_CASE("store: paging a delta from any cursor with any limit yields exactly t
   f.open();
   REQUIRE(f.create("alice", "p", {"bob"}).ok());
   std::mt19937 rng(7);
-  auto pick = [&](std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng); };
+  auto pick = [&](std::uint32_t n) {
+    return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng);
+  };
   Seq last = 0;
   std::map<std::string, Version> member_versions{{"alice", 1}, {"bob", 1}};
   for (int i = 0; i < 400; ++i) {
     const auto dice = pick(100);
     if (dice < 55 || last == 0) {
-      const Seq reply_to = pick(4) == 0 && last > 0 ? 1 + pick(static_cast<std::uint32_t>(last)) : 0;
+      const Seq reply_to =
+          pick(4) == 0 && last > 0 ? 1 + pick(static_cast<std::uint32_t>(last)) : 0;
       auto r = f.send(pick(2) == 0 ? "alice" : "bob", "p", "m", "", reply_to);
       REQUIRE(r.ok());
       last = r.seq;
@@ -135,14 +139,16 @@ TEST_CASE("store: paging a delta from any cursor with any limit yields exactly t
       const std::string user = "m" + std::to_string(pick(5));
       auto r = pick(2) == 0 ? f.add("alice", "p", {user}) : f.remove("alice", "p", {user});
       REQUIRE(r.ok());
-      for (const auto& ch : r.member_changes) member_versions[ch.user] = ch.version;
+      for (const auto& ch : r.member_changes)
+        member_versions[ch.user] = ch.version;
     }
   }
   // The reference: every message's current state.
   std::map<Seq, Version> ref;
   for (Seq before = last + 1; before > 1;) {
     auto page = f.history("bob", "p", before, 0, 500);
-    for (const auto& m : page.messages) ref[m.seq] = m.version;
+    for (const auto& m : page.messages)
+      ref[m.seq] = m.version;
     before = page.messages.front().seq;
   }
   REQUIRE(ref.size() == last);
@@ -163,8 +169,10 @@ TEST_CASE("store: paging a delta from any cursor with any limit yields exactly t
         // At most `limit` changes; one change may touch several members
         // (a channel's creation gives every initial member version 1).
         std::set<Version> versions;
-        for (const auto& m : cs->messages) versions.insert(m.version);
-        for (const auto& m : cs->members) versions.insert(m.version);
+        for (const auto& m : cs->messages)
+          versions.insert(m.version);
+        for (const auto& m : cs->members)
+          versions.insert(m.version);
         CHECK(versions.size() <= limit);
         Version prev = cur;
         for (const auto& m : cs->messages) {
@@ -207,7 +215,8 @@ TEST_CASE("store: sync says too_far_behind with the newest page, total cap leave
   f.open();
   REQUIRE(f.create("alice", "big", {"bob"}).ok());
   REQUIRE(f.create("alice", "small", {"bob"}).ok());
-  for (int i = 0; i < 70; ++i) f.send("alice", "big", "m" + std::to_string(i));
+  for (int i = 0; i < 70; ++i)
+    f.send("alice", "big", "m" + std::to_string(i));
   f.send("alice", "small", "s");
   auto s = f.sync("bob", {{"big", 1}, {"small", 1}});
   const auto* big = find_channel(s, "big");
@@ -238,7 +247,8 @@ TEST_CASE("store: history pages by keyset in both directions with more flags") {
   StoreFixture f;
   f.open();
   REQUIRE(f.create("alice", "h", {"bob"}).ok());
-  for (int i = 1; i <= 30; ++i) f.send("alice", "h", std::to_string(i));
+  for (int i = 1; i <= 30; ++i)
+    f.send("alice", "h", std::to_string(i));
   REQUIRE(f.write(DeleteOp{"alice", "h", f.cid(), 15, false, kNow}).ok());
 
   auto newest = f.history("bob", "h", 0, 0, 10);
@@ -331,7 +341,8 @@ TEST_CASE("store: receipt cursors never move backwards and are clamped to last_s
   StoreFixture f;
   f.open();
   REQUIRE(f.create("alice", "r", {"bob"}).ok());
-  for (int i = 0; i < 10; ++i) f.send("alice", "r", "x");
+  for (int i = 0; i < 10; ++i)
+    f.send("alice", "r", "x");
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 7, 9}}}).ok());
   REQUIRE(f.write(CursorsOp{{{"bob", "r", 3, 2}, {"bob", "nowhere", 5, 5}}}).ok());
   auto s = f.sync_one("bob", {{"r", 1}}, "r");

@@ -12,7 +12,8 @@ using namespace chatsdk::bench;
 
 TEST_CASE("histogram percentiles stay within 0.1% and match load.js bucket layout") {
   Hist h;
-  for (int i = 1; i <= 100000; ++i) h.record(i * 0.01);  // 0.01 .. 1000 ms, uniform
+  for (int i = 1; i <= 100000; ++i)
+    h.record(i * 0.01);  // 0.01 .. 1000 ms, uniform
   CHECK(h.count() == 100000);
   CHECK(std::abs(*h.pct(50) - 500.0) / 500.0 < 0.002);
   CHECK(std::abs(*h.pct(99) - 990.0) / 990.0 < 0.002);
@@ -61,9 +62,11 @@ TEST_CASE("seq set counts duplicates, holes and the contiguous cursor") {
 TEST_CASE("tokens are HS256 JWTs over header.payload with sub = user") {
   // the same token Python's hmac/base64 produce for these claims
   CHECK(sign_token("alice", "secret", 1'700'000'000, 60) ==
-        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMDYwfQ."
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+        "eyJzdWIiOiJhbGljZSIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMDYwfQ."
         "HJ0OIgm2SAJGZ9HJowmjwknOo132vph7nJjYBNTaJxI");
-  CHECK(sign_token("alice", "other", 1'700'000'000, 60) != sign_token("alice", "secret", 1'700'000'000, 60));
+  CHECK(sign_token("alice", "other", 1'700'000'000, 60) !=
+        sign_token("alice", "secret", 1'700'000'000, 60));
 }
 
 TEST_CASE("only loopback ws:// URLs are accepted") {

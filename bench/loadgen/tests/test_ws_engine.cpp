@@ -46,7 +46,8 @@ std::string server_frame(std::uint8_t b0, const std::string& payload) {
     f += static_cast<char>(n & 0xff);
   } else {
     f += static_cast<char>(127);
-    for (int s = 56; s >= 0; s -= 8) f += static_cast<char>((n >> s) & 0xff);
+    for (int s = 56; s >= 0; s -= 8)
+      f += static_cast<char>((n >> s) & 0xff);
   }
   return f + payload;
 }
@@ -69,11 +70,13 @@ std::pair<int, std::string> read_client_frame(int fd) {
   std::size_t n = static_cast<unsigned char>(h[1]) & 0x7f;
   if (n == 126) {
     const auto e = read_n(2);
-    n = (static_cast<std::size_t>(static_cast<unsigned char>(e[0])) << 8) | static_cast<unsigned char>(e[1]);
+    n = (static_cast<std::size_t>(static_cast<unsigned char>(e[0])) << 8) |
+        static_cast<unsigned char>(e[1]);
   }
   const auto mask = read_n(4);
   auto p = read_n(n);
-  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] ^ mask[i & 3]);
+  for (std::size_t i = 0; i < n; ++i)
+    p[i] = static_cast<char>(p[i] ^ mask[i & 3]);
   return {opcode, p};
 }
 
@@ -109,17 +112,20 @@ TEST_CASE("engine: handshake, masked frames out, fragmented/large/batched frames
   CHECK(req.rfind("GET /ws HTTP/1.1\r\n", 0) == 0);
   CHECK(req.find("Sec-WebSocket-Protocol: chatsdk.v1") != std::string::npos);
   const auto kpos = req.find("Sec-WebSocket-Key: ") + 19;
-  const std::string key = req.substr(kpos, req.find("\r\n", kpos) - kpos) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  const std::string key =
+      req.substr(kpos, req.find("\r\n", kpos) - kpos) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   unsigned char sha[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), sha);
   unsigned char accept[64];
   EVP_EncodeBlock(accept, sha, SHA_DIGEST_LENGTH);
   // the 101 and the first frames arrive in one segment: leftover bytes must be parsed
-  std::string resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "sec-websocket-accept: " + std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
-  resp += server_frame(0x81, "a\nb");                     // a batch of two frames
+  std::string resp =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "sec-websocket-accept: " +
+      std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
+  resp += server_frame(0x81, "a\nb");  // a batch of two frames
   resp += server_frame(0x01, "frag") + server_frame(0x89, "hb") + server_frame(0x80, "mented");
-  resp += server_frame(0x81, std::string(70000, 'z'));   // 64-bit length
+  resp += server_frame(0x81, std::string(70000, 'z'));  // 64-bit length
   REQUIRE(::send(sfd, resp.data(), resp.size(), 0) == static_cast<ssize_t>(resp.size()));
 
   loop.run_until([&] { return rec.messages.size() >= 3; }, 2000);

@@ -15,7 +15,8 @@ std::string base64url_encode(std::string_view bytes) {
                                 reinterpret_cast<const unsigned char*>(bytes.data()),
                                 static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
+  while (!out.empty() && out.back() == '=')
+    out.pop_back();
   std::replace(out.begin(), out.end(), '+', '-');
   std::replace(out.begin(), out.end(), '/', '_');
   return out;

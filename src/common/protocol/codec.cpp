@@ -34,14 +34,19 @@ bool depth_within_limit(std::string_view s) noexcept {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '{':
       case '[':
         if (++depth > kMaxDepth) return false;
         break;
       case '}':
-      case ']': --depth; break;
-      default: break;
+      case ']':
+        --depth;
+        break;
+      default:
+        break;
     }
   }
   return true;
@@ -131,9 +136,9 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
     if (code == rapidjson::kParseErrorStringInvalidEncoding) {
       return Error{Errc::invalid_utf8, "frame is not valid UTF-8"};
     }
-    return Error{Errc::malformed_frame,
-                 std::string("invalid JSON: ") + rapidjson::GetParseError_En(code) + " at offset " +
-                     std::to_string(doc.GetErrorOffset())};
+    return Error{Errc::malformed_frame, std::string("invalid JSON: ") +
+                                            rapidjson::GetParseError_En(code) + " at offset " +
+                                            std::to_string(doc.GetErrorOffset())};
   }
   if (!doc.IsObject()) return Error{Errc::malformed_frame, "frame must be a JSON object"};
   if (const Errc c = check_objects(doc); c != Errc::ok) {
@@ -181,8 +186,12 @@ Result<ServerFrame> decode_server(std::string_view bytes, std::size_t max_bytes)
   return decode_frame<ServerFrame>(bytes, max_bytes);
 }
 
-void encode_to(const ClientFrame& frame, std::string& out) { encode_frame(frame, out); }
-void encode_to(const ServerFrame& frame, std::string& out) { encode_frame(frame, out); }
+void encode_to(const ClientFrame& frame, std::string& out) {
+  encode_frame(frame, out);
+}
+void encode_to(const ServerFrame& frame, std::string& out) {
+  encode_frame(frame, out);
+}
 
 std::string encode(const ClientFrame& frame) {
   std::string out;
@@ -218,10 +227,12 @@ RequestId peek_request_id(std::string_view bytes) noexcept {
   std::size_t pos = 0;
   while ((pos = bytes.find(key, pos)) != std::string_view::npos) {
     std::size_t i = pos + key.size();
-    while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t')) ++i;
+    while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t'))
+      ++i;
     if (i < bytes.size() && bytes[i] == ':') {
       ++i;
-      while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t')) ++i;
+      while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t'))
+        ++i;
       RequestId id = 0;
       std::size_t digits = 0;
       while (i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9' && digits < 16) {
@@ -237,8 +248,12 @@ RequestId peek_request_id(std::string_view bytes) noexcept {
   return 0;
 }
 
-std::span<const std::string_view> client_frame_types() { return Registry<ClientFrame>::kNames; }
-std::span<const std::string_view> server_frame_types() { return Registry<ServerFrame>::kNames; }
+std::span<const std::string_view> client_frame_types() {
+  return Registry<ClientFrame>::kNames;
+}
+std::span<const std::string_view> server_frame_types() {
+  return Registry<ServerFrame>::kNames;
+}
 
 std::string_view type_name(const ClientFrame& frame) {
   return std::visit([](const auto& f) { return std::decay_t<decltype(f)>::kType; }, frame);

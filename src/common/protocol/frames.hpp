@@ -382,10 +382,9 @@ struct PresenceQuery {
 };
 
 using ClientFrame =
-    std::variant<Hello, AuthRefresh, Ping, Sync, Send, Edit, Delete, React, MarkRead,
-                 MarkDelivered, Typing, History, ChannelCreate, ChannelUpdate, MembersAdd,
-                 MembersRemove, MemberRole, Join, MembersList, ProfileSet, ProfilesGet,
-                 PresenceQuery>;
+    std::variant<Hello, AuthRefresh, Ping, Sync, Send, Edit, Delete, React, MarkRead, MarkDelivered,
+                 Typing, History, ChannelCreate, ChannelUpdate, MembersAdd, MembersRemove,
+                 MemberRole, Join, MembersList, ProfileSet, ProfilesGet, PresenceQuery>;
 
 // =============================== server -> client ==============================
 
@@ -720,27 +719,26 @@ struct Notice {
   }
 };
 
-using ServerFrame =
-    std::variant<Welcome, Pong, Ok, Sent, AlreadyApplied, SyncResult, HistoryPage, ChannelReply,
-                 MembersPage, Profiles, PresenceList, ErrorFrame, MessageEvent, MemberEvent,
-                 ChannelAdded, ChannelRemoved, ChannelUpdated, Receipt, TypingEvent,
-                 PresenceEvent, Notice>;
+using ServerFrame = std::variant<Welcome, Pong, Ok, Sent, AlreadyApplied, SyncResult, HistoryPage,
+                                 ChannelReply, MembersPage, Profiles, PresenceList, ErrorFrame,
+                                 MessageEvent, MemberEvent, ChannelAdded, ChannelRemoved,
+                                 ChannelUpdated, Receipt, TypingEvent, PresenceEvent, Notice>;
 
 /// WebSocket close codes used by servers (see docs/protocol.md).
 enum class CloseCode : std::uint16_t {
   normal = 1000,
-  going_away = 1001,        // server shutting down: reconnect with backoff
-  invalid_payload = 1007,   // WebSocket-level invalid UTF-8
-  too_big = 1009,           // a single message exceeded the hard limit many times
-  auth_failed = 4001,       // bad token: do not retry with the same token
-  auth_timeout = 4002,      // no hello within the handshake timeout
-  token_expired = 4003,     // refresh the token, then reconnect
-  protocol_error = 4004,    // too many unreadable frames in a row
+  going_away = 1001,       // server shutting down: reconnect with backoff
+  invalid_payload = 1007,  // WebSocket-level invalid UTF-8
+  too_big = 1009,          // a single message exceeded the hard limit many times
+  auth_failed = 4001,      // bad token: do not retry with the same token
+  auth_timeout = 4002,     // no hello within the handshake timeout
+  token_expired = 4003,    // refresh the token, then reconnect
+  protocol_error = 4004,   // too many unreadable frames in a row
   unsupported_protocol = 4005,
-  rate_limited = 4008,      // kept flooding after rate_limited errors
-  slow_consumer = 4009,     // send queue overflowed: reconnect and sync
-  idle_timeout = 4010,      // no frame (not even ping) within 2.5 heartbeats
-  kicked = 4011,            // removed by an administrator
+  rate_limited = 4008,   // kept flooding after rate_limited errors
+  slow_consumer = 4009,  // send queue overflowed: reconnect and sync
+  idle_timeout = 4010,   // no frame (not even ping) within 2.5 heartbeats
+  kicked = 4011,         // removed by an administrator
 };
 
 }  // namespace chatsdk::proto

@@ -95,8 +95,9 @@ class JsonReader {
   }
 
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  void read(const char* name, const rapidjson::Value& v, I& out) {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) void read(const char* name,
+                                                                        const rapidjson::Value& v,
+                                                                        I& out) {
     if (!v.IsNumber() || v.IsDouble()) return fail(Errc::wrong_type, name, "must be an integer");
     if constexpr (std::is_unsigned_v<I>) {
       if (!v.IsUint64()) return fail(Errc::out_of_range, name, "must not be negative");
@@ -166,9 +167,9 @@ class JsonReader {
   }
 
   template <class T>
-    requires(!std::is_arithmetic_v<T> && !Enum<T> && !std::is_same_v<T, std::string> &&
-             !std::is_same_v<T, JsonObject> && !IsVector<T>::value && !IsOptional<T>::value)
-  void read(const char* name, const rapidjson::Value& v, T& out) {
+  requires(!std::is_arithmetic_v<T> && !Enum<T> && !std::is_same_v<T, std::string> &&
+           !std::is_same_v<T, JsonObject> && !IsVector<T>::value &&
+           !IsOptional<T>::value) void read(const char* name, const rapidjson::Value& v, T& out) {
     if (!v.IsObject()) return fail(Errc::wrong_type, name, "must be an object");
     JsonReader nested(v);
     out.fields(nested);

@@ -65,8 +65,7 @@ class JsonWriter {
   }
   void write(bool b) { w_.Bool(b); }
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  void write(I i) {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) void write(I i) {
     if constexpr (std::is_signed_v<I>) {
       w_.Int64(static_cast<std::int64_t>(i));
     } else {
@@ -74,7 +73,7 @@ class JsonWriter {
     }
   }
   template <class E>
-    requires std::is_enum_v<E>
+  requires std::is_enum_v<E>
   void write(E e) {
     const auto name = enum_names(E{})[static_cast<std::size_t>(e)];
     w_.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
@@ -89,11 +88,12 @@ class JsonWriter {
   template <class T>
   void write(const std::vector<T>& items) {
     w_.StartArray();
-    for (const auto& item : items) write(item);
+    for (const auto& item : items)
+      write(item);
     w_.EndArray();
   }
   template <class T>
-    requires requires(T& t, JsonWriter& jw) { t.fields(jw); }
+  requires requires(T& t, JsonWriter& jw) { t.fields(jw); }
   void write(const T& object) {
     w_.StartObject();
     // fields() is non-const because the reader shares it; the writer only reads.

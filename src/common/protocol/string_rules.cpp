@@ -62,13 +62,20 @@ Errc check_string(std::string_view s, Str rule) noexcept {
 
 std::string_view string_rule_message(Str rule) noexcept {
   switch (rule) {
-    case Str::id: return "must be 1..128 bytes of [A-Za-z0-9_.:@-]";
-    case Str::body: return "must be at most 16384 bytes of UTF-8 without NUL";
-    case Str::name: return "must be at most 256 bytes without control characters";
-    case Str::emoji: return "must be 1..64 bytes without whitespace or control characters";
-    case Str::token: return "must be 1..8192 bytes of base64url and dots";
-    case Str::url: return "must be at most 2048 bytes without whitespace or control characters";
-    case Str::text: return "must be at most 1024 bytes without control characters";
+    case Str::id:
+      return "must be 1..128 bytes of [A-Za-z0-9_.:@-]";
+    case Str::body:
+      return "must be at most 16384 bytes of UTF-8 without NUL";
+    case Str::name:
+      return "must be at most 256 bytes without control characters";
+    case Str::emoji:
+      return "must be 1..64 bytes without whitespace or control characters";
+    case Str::token:
+      return "must be 1..8192 bytes of base64url and dots";
+    case Str::url:
+      return "must be at most 2048 bytes without whitespace or control characters";
+    case Str::text:
+      return "must be at most 1024 bytes without control characters";
   }
   return "is invalid";
 }

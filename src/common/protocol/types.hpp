@@ -25,13 +25,13 @@ using TimeMs = std::int64_t;      // milliseconds since the Unix epoch (server c
 
 /// What a string field may hold; the codec enforces it.
 enum class Str {
-  id,       // 1..128 bytes of [A-Za-z0-9_.:@-]: user, channel, client and device ids
-  body,     // message body: UTF-8, up to kMaxBodyBytes
-  name,     // display/channel name: up to kMaxNameBytes, no control characters
-  emoji,    // 1..kMaxEmojiBytes, no whitespace or control characters
-  token,    // JWT: 1..kMaxTokenBytes of base64url and dots
-  url,      // up to kMaxUrlBytes, no whitespace or control characters
-  text,     // human-readable detail: up to kMaxTextBytes
+  id,     // 1..128 bytes of [A-Za-z0-9_.:@-]: user, channel, client and device ids
+  body,   // message body: UTF-8, up to kMaxBodyBytes
+  name,   // display/channel name: up to kMaxNameBytes, no control characters
+  emoji,  // 1..kMaxEmojiBytes, no whitespace or control characters
+  token,  // JWT: 1..kMaxTokenBytes of base64url and dots
+  url,    // up to kMaxUrlBytes, no whitespace or control characters
+  text,   // human-readable detail: up to kMaxTextBytes
 };
 
 /// A JSON object carried opaquely (message/channel/profile metadata).
@@ -46,40 +46,56 @@ struct JsonObject {
 
 enum class ChannelKind : std::uint8_t { direct, group, large };
 inline constexpr std::array<std::string_view, 3> kChannelKindNames{"direct", "group", "large"};
-constexpr auto enum_names(ChannelKind) { return kChannelKindNames; }
+constexpr auto enum_names(ChannelKind) {
+  return kChannelKindNames;
+}
 
 enum class Role : std::uint8_t { member, moderator, owner };
 inline constexpr std::array<std::string_view, 3> kRoleNames{"member", "moderator", "owner"};
-constexpr auto enum_names(Role) { return kRoleNames; }
+constexpr auto enum_names(Role) {
+  return kRoleNames;
+}
 
 enum class ReactAction : std::uint8_t { add, remove };
 inline constexpr std::array<std::string_view, 2> kReactActionNames{"add", "remove"};
-constexpr auto enum_names(ReactAction) { return kReactActionNames; }
+constexpr auto enum_names(ReactAction) {
+  return kReactActionNames;
+}
 
 enum class TypingState : std::uint8_t { start, stop };
 inline constexpr std::array<std::string_view, 2> kTypingStateNames{"start", "stop"};
-constexpr auto enum_names(TypingState) { return kTypingStateNames; }
+constexpr auto enum_names(TypingState) {
+  return kTypingStateNames;
+}
 
 /// Why a `message` event was sent.
 enum class MessageChange : std::uint8_t { created, edited, deleted, reaction, reply };
 inline constexpr std::array<std::string_view, 5> kMessageChangeNames{"created", "edited", "deleted",
                                                                      "reaction", "reply"};
-constexpr auto enum_names(MessageChange) { return kMessageChangeNames; }
+constexpr auto enum_names(MessageChange) {
+  return kMessageChangeNames;
+}
 
 enum class MemberChange : std::uint8_t { added, removed, role };
 inline constexpr std::array<std::string_view, 3> kMemberChangeNames{"added", "removed", "role"};
-constexpr auto enum_names(MemberChange) { return kMemberChangeNames; }
+constexpr auto enum_names(MemberChange) {
+  return kMemberChangeNames;
+}
 
 /// Per-channel outcome of a sync request.
 enum class SyncStatus : std::uint8_t { delta, too_far_behind, joined, removed };
 inline constexpr std::array<std::string_view, 4> kSyncStatusNames{"delta", "too_far_behind",
                                                                   "joined", "removed"};
-constexpr auto enum_names(SyncStatus) { return kSyncStatusNames; }
+constexpr auto enum_names(SyncStatus) {
+  return kSyncStatusNames;
+}
 
 enum class NoticeCode : std::uint8_t { going_away, slow_consumer, token_expiring };
 inline constexpr std::array<std::string_view, 3> kNoticeCodeNames{"going_away", "slow_consumer",
                                                                   "token_expiring"};
-constexpr auto enum_names(NoticeCode) { return kNoticeCodeNames; }
+constexpr auto enum_names(NoticeCode) {
+  return kNoticeCodeNames;
+}
 
 // ---- structs ------------------------------------------------------------------
 
@@ -141,8 +157,8 @@ struct ChannelInfo {
   std::string created_by;
   TimeMs created_at = 0;
   std::uint32_t member_count = 0;
-  Seq last_seq = 0;        // highest message seq
-  Version version = 0;     // channel change counter
+  Seq last_seq = 0;          // highest message seq
+  Version version = 0;       // channel change counter
   Role role = Role::member;  // the receiving user's role
   JsonObject metadata;
 
@@ -277,11 +293,11 @@ struct Limits {
   std::uint32_t max_frame_bytes = 0;
   std::uint32_t max_body_bytes = 0;
   std::uint32_t max_metadata_bytes = 0;
-  std::uint32_t history_max = 0;            // messages per history page
-  std::uint32_t sync_channel_max = 0;       // changes per channel per sync page
-  std::uint32_t sends_per_second = 0;       // per user, sustained
-  std::uint32_t typing_threshold = 0;       // channels above this many members get no typing
-  std::uint32_t receipts_threshold = 0;     // ... no per-user receipts or presence
+  std::uint32_t history_max = 0;         // messages per history page
+  std::uint32_t sync_channel_max = 0;    // changes per channel per sync page
+  std::uint32_t sends_per_second = 0;    // per user, sustained
+  std::uint32_t typing_threshold = 0;    // channels above this many members get no typing
+  std::uint32_t receipts_threshold = 0;  // ... no per-user receipts or presence
 
   template <class V>
   void fields(V& v) {

@@ -9,35 +9,36 @@
 namespace chatsdk::server::store {
 namespace {
 
-constexpr std::uint32_t kPage = 50;            // newest page for joined / too_far_behind
+constexpr std::uint32_t kPage = 50;  // newest page for joined / too_far_behind
 constexpr std::uint32_t kMembersDefault = 100;
 constexpr std::uint32_t kMembersMax = 1000;
 constexpr std::uint32_t kChannelsMax = 1000;
 
-#define CHATSDK_CHAN_COLS                                                                     \
+#define CHATSDK_CHAN_COLS                                                                       \
   "c.id, c.cid, c.kind, c.name, c.public, c.created_by, c.created_at, c.metadata, c.last_seq, " \
   "c.version, c.member_count, c.info_version"
 
-constexpr char kMyChannels[] =
-    "SELECT " CHATSDK_CHAN_COLS ", m.role FROM members AS m JOIN channels AS c ON c.id = m.channel "
-    "WHERE m.user = ?1 AND m.removed = 0";
+constexpr char kMyChannels[] = "SELECT " CHATSDK_CHAN_COLS
+                               ", m.role FROM members AS m JOIN channels AS c ON c.id = m.channel "
+                               "WHERE m.user = ?1 AND m.removed = 0";
 constexpr char kChannelByCid[] = "SELECT " CHATSDK_CHAN_COLS " FROM channels AS c WHERE c.cid = ?1";
 constexpr char kChannelsAfter[] =
     "SELECT " CHATSDK_CHAN_COLS " FROM channels AS c WHERE c.cid > ?1 ORDER BY c.cid LIMIT ?2";
-constexpr char kMyCursors[] = "SELECT channel, read_seq, delivered_seq FROM cursors WHERE user = ?1";
+constexpr char kMyCursors[] =
+    "SELECT channel, read_seq, delivered_seq FROM cursors WHERE user = ?1";
 constexpr char kRemovedVersion[] =
     "SELECT m.version FROM members AS m JOIN channels AS c ON c.id = m.channel "
     "WHERE c.cid = ?1 AND m.user = ?2";
 constexpr char kMentionCount[] =
     "SELECT count(*) FROM mentions WHERE user = ?1 AND channel = ?2 AND seq > ?3";
 // Changed-after-send messages (the partial index messages_by_version).
-constexpr char kChangedByVersion[] =
-    "SELECT " CHATSDK_MSG_COLS " FROM messages WHERE channel = ?1 AND version > ?2 "
-    "AND version <> created_version ORDER BY version LIMIT ?3";
+constexpr char kChangedByVersion[] = "SELECT " CHATSDK_MSG_COLS
+                                     " FROM messages WHERE channel = ?1 AND version > ?2 "
+                                     "AND version <> created_version ORDER BY version LIMIT ?3";
 // Messages sent after a seq, with their creation version.
-constexpr char kSentAfter[] =
-    "SELECT " CHATSDK_MSG_COLS ", created_version FROM messages WHERE channel = ?1 AND seq > ?2 "
-    "ORDER BY seq LIMIT ?3";
+constexpr char kSentAfter[] = "SELECT " CHATSDK_MSG_COLS
+                              ", created_version FROM messages WHERE channel = ?1 AND seq > ?2 "
+                              "ORDER BY seq LIMIT ?3";
 constexpr char kCreatedVersion[] =
     "SELECT created_version FROM messages WHERE channel = ?1 AND seq = ?2";
 constexpr char kMembersByVersion[] =
@@ -54,15 +55,16 @@ constexpr char kMembersPage[] =
     "SELECT m.user, m.role, m.version, coalesce(cu.read_seq, 0) FROM members AS m "
     "LEFT JOIN cursors AS cu ON cu.user = m.user AND cu.channel = m.channel "
     "WHERE m.channel = ?1 AND m.removed = 0 AND m.user > ?2 ORDER BY m.user LIMIT ?3";
-constexpr char kIsMember[] = "SELECT 1 FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
+constexpr char kIsMember[] =
+    "SELECT 1 FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
 constexpr char kNewest[] =
     "SELECT " CHATSDK_MSG_COLS " FROM messages WHERE channel = ?1 ORDER BY seq DESC LIMIT ?2";
-constexpr char kBefore[] =
-    "SELECT " CHATSDK_MSG_COLS " FROM messages WHERE channel = ?1 AND seq < ?2 "
-    "ORDER BY seq DESC LIMIT ?3";
-constexpr char kAfter[] =
-    "SELECT " CHATSDK_MSG_COLS " FROM messages WHERE channel = ?1 AND seq > ?2 AND seq < ?3 "
-    "ORDER BY seq LIMIT ?4";
+constexpr char kBefore[] = "SELECT " CHATSDK_MSG_COLS
+                           " FROM messages WHERE channel = ?1 AND seq < ?2 "
+                           "ORDER BY seq DESC LIMIT ?3";
+constexpr char kAfter[] = "SELECT " CHATSDK_MSG_COLS
+                          " FROM messages WHERE channel = ?1 AND seq > ?2 AND seq < ?3 "
+                          "ORDER BY seq LIMIT ?4";
 constexpr char kMine[] =
     "SELECT emoji FROM reactions WHERE channel = ?1 AND seq = ?2 AND user = ?3";
 constexpr char kProfile[] =
@@ -87,7 +89,9 @@ class Snapshot {
   Db& db_;
 };
 
-Error storage_error(const Db& db) { return Error{Errc::internal, "store read: " + db.error()}; }
+Error storage_error(const Db& db) {
+  return Error{Errc::internal, "store read: " + db.error()};
+}
 
 }  // namespace
 
@@ -154,7 +158,8 @@ std::vector<proto::Message> Reader::newest(std::int64_t channel, const std::stri
   std::vector<proto::Message> out;
   Query q(db_, kNewest);
   q.bind(1, channel).bind(2, limit);
-  while (q.step()) read_message(q, 0, cid, out.emplace_back());
+  while (q.step())
+    read_message(q, 0, cid, out.emplace_back());
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -174,11 +179,13 @@ void Reader::fill_members(const Chan& c, Version after, Version upto, bool chang
   if (changed_only) {
     Query q(db_, kMembersByVersion);
     q.bind(1, c.id).bind(2, after).bind(3, upto);
-    while (q.step()) row(q);
+    while (q.step())
+      row(q);
   } else {
     Query q(db_, kMembersActive);
     q.bind(1, c.id);
-    while (q.step()) row(q);
+    while (q.step())
+      row(q);
   }
 }
 
@@ -232,19 +239,23 @@ void Reader::delta_changes(const Chan& c, Version cursor, std::uint32_t n, proto
   {
     Query q(db_, kChangedByVersion);
     q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
-    while (q.step()) read_message(q, 0, c.info.channel, changed.emplace_back());
+    while (q.step())
+      read_message(q, 0, c.info.channel, changed.emplace_back());
     if (changed.size() > n) horizon = std::min(horizon, changed.back().version);
   }
   std::vector<Version> member_versions;
   {
     Query q(db_, kMembersVersions);
     q.bind(1, c.id).bind(2, cursor).bind(3, n + 1);
-    while (q.step()) member_versions.push_back(q.u64(0));
+    while (q.step())
+      member_versions.push_back(q.u64(0));
     if (member_versions.size() > n) horizon = std::min(horizon, member_versions.back());
   }
   std::vector<Version> all;
-  for (const auto& m : fresh) all.push_back(m.version);
-  for (const auto& m : changed) all.push_back(m.version);
+  for (const auto& m : fresh)
+    all.push_back(m.version);
+  for (const auto& m : changed)
+    all.push_back(m.version);
   all.insert(all.end(), member_versions.begin(), member_versions.end());
   std::erase_if(all, [&](Version v) { return v > horizon; });
   cover = horizon;
@@ -255,8 +266,9 @@ void Reader::delta_changes(const Chan& c, Version cursor, std::uint32_t n, proto
   cs.messages.reserve(fresh.size() + changed.size());
   std::merge(std::make_move_iterator(fresh.begin()), std::make_move_iterator(fresh.end()),
              std::make_move_iterator(changed.begin()), std::make_move_iterator(changed.end()),
-             std::back_inserter(cs.messages),
-             [](const proto::Message& a, const proto::Message& b) { return a.version < b.version; });
+             std::back_inserter(cs.messages), [](const proto::Message& a, const proto::Message& b) {
+               return a.version < b.version;
+             });
   std::erase_if(cs.messages, [&](const proto::Message& m) { return m.version > cover; });
   if (c.info_version > cursor && c.info_version <= cover) cs.info = c.info;
   fill_members(c, cursor, cover, true, cs.members);
@@ -281,7 +293,8 @@ ReadResult Reader::sync(const SyncQuery& sq) {
   {
     Query q(db_, kMyCursors);
     q.bind(1, sq.user);
-    while (q.step()) cursors.emplace(q.i64(0), std::pair<Seq, Seq>{q.u64(1), q.u64(2)});
+    while (q.step())
+      cursors.emplace(q.i64(0), std::pair<Seq, Seq>{q.u64(1), q.u64(2)});
   }
 
   const std::uint32_t per_channel =
@@ -323,7 +336,8 @@ ReadResult Reader::sync(const SyncQuery& sq) {
     cs.status = proto::SyncStatus::delta;
     Version cover = c.info.version;
     if (cursor < c.info.version) {
-      const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::uint64_t>(per_channel, budget));
+      const std::uint32_t n =
+          static_cast<std::uint32_t>(std::min<std::uint64_t>(per_channel, budget));
       delta_changes(c, cursor, n, cs, cover);
       mark_mine(c.id, sq.user, cs.messages);
     }
@@ -386,8 +400,8 @@ ReadResult Reader::history(const HistoryQuery& hq) {
     q.bind(1, c.id).bind(2, hq.user);
     if (!q.step()) return Error{Errc::not_member, "not a member"};
   }
-  const std::uint32_t limit =
-      hq.limit == 0 ? std::min(kPage, config_.history_max) : std::min(hq.limit, config_.history_max);
+  const std::uint32_t limit = hq.limit == 0 ? std::min(kPage, config_.history_max)
+                                            : std::min(hq.limit, config_.history_max);
   const Seq last = c.info.last_seq;
   proto::HistoryPage page;
   page.channel = c.info.channel;
@@ -398,7 +412,8 @@ ReadResult Reader::history(const HistoryQuery& hq) {
     const Seq upper = hq.before.value_or(last + 1);
     Query q(db_, kAfter);
     q.bind(1, c.id).bind(2, after).bind(3, upper).bind(4, limit);
-    while (q.step()) read_message(q, 0, c.info.channel, msgs.emplace_back());
+    while (q.step())
+      read_message(q, 0, c.info.channel, msgs.emplace_back());
     const Seq top = msgs.empty() ? after : msgs.back().seq;
     page.more_after = top < last;
     page.more_before = std::min(after, last) >= 1;
@@ -412,7 +427,8 @@ ReadResult Reader::history(const HistoryQuery& hq) {
       } else {
         q.bind(2, limit);
       }
-      while (q.step()) read_message(q, 0, c.info.channel, msgs.emplace_back());
+      while (q.step())
+        read_message(q, 0, c.info.channel, msgs.emplace_back());
     }
     std::reverse(msgs.begin(), msgs.end());
     page.more_before = !msgs.empty() && msgs.front().seq > 1;

@@ -18,7 +18,7 @@
 namespace chatsdk::server::store {
 
 // Columns read into a proto::Message, in read_message()'s order.
-#define CHATSDK_MSG_COLS                                                                   \
+#define CHATSDK_MSG_COLS                                                              \
   "seq, version, sender, client_id, body, created_at, edited_at, deleted, reply_to, " \
   "reply_count, metadata, reactions, mentions"
 inline constexpr int kMsgColCount = 13;

@@ -20,9 +20,9 @@ namespace {
 // has version == created_version, and sync finds those through
 // messages_by_seq (created_version grows with seq). Only edited / deleted /
 // reacted / replied-to messages enter the index, so a send writes three index
-// entries, not four (~25% less writer CPU per send). Small, point-read tables keyed by text (members, cursors, users,
-// reactions, mentions, op_dedupe) are WITHOUT ROWID: their primary key is the
-// only access path, so a separate rowid would just be a second b-tree.
+// entries, not four (~25% less writer CPU per send). Small, point-read tables keyed by text
+// (members, cursors, users, reactions, mentions, op_dedupe) are WITHOUT ROWID: their primary key is
+// the only access path, so a separate rowid would just be a second b-tree.
 constexpr const char* kV1 = R"sql(
 CREATE TABLE channels (
   id          INTEGER PRIMARY KEY,
@@ -122,7 +122,9 @@ constexpr std::array<const char*, 2> kMigrations{kV1, kV2};
 
 }  // namespace
 
-std::size_t schema_version() { return kMigrations.size(); }
+std::size_t schema_version() {
+  return kMigrations.size();
+}
 
 Result<void> migrate(Db& db, std::size_t target) {
   if (target == 0 || target > kMigrations.size()) target = kMigrations.size();

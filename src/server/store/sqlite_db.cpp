@@ -2,12 +2,15 @@
 
 namespace chatsdk::server::store {
 
-Db::~Db() { close(); }
+Db::~Db() {
+  close();
+}
 
 Result<void> Db::open(const std::string& path, bool read_only) {
   close();
-  const int flags = (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -20,7 +23,8 @@ Result<void> Db::open(const std::string& path, bool read_only) {
 }
 
 void Db::close() noexcept {
-  for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
+  for (auto& [sql, st] : stmts_)
+    sqlite3_finalize(st);
   stmts_.clear();
   if (db_ != nullptr) {
     sqlite3_close(db_);

@@ -44,7 +44,9 @@ SqliteStore::SqliteStore(const Config& config, LoopPoster& poster, Metrics& metr
       quota_(config.max_db_bytes),
       quota_changed_(true) {}
 
-SqliteStore::~SqliteStore() { stop_threads(); }
+SqliteStore::~SqliteStore() {
+  stop_threads();
+}
 
 Result<void> SqliteStore::open() {
   if (running_ || closed_) return Error{Errc::invalid_state, "store already opened"};
@@ -92,8 +94,9 @@ Result<void> SqliteStore::open() {
   running_ = true;
   wthread_ = std::thread([this] { writer_loop(); });
   rthread_ = std::thread([this] { reader_loop(); });
-  log::info("store_open", {{"path", std::string_view(path_)},
-                           {"durability", config_.durability == Durability::full ? "full" : "normal"}});
+  log::info("store_open",
+            {{"path", std::string_view(path_)},
+             {"durability", config_.durability == Durability::full ? "full" : "normal"}});
   return {};
 }
 
@@ -205,7 +208,8 @@ void SqliteStore::apply_quota() {
   // max_page_count is per connection and not persistent; SQLite keeps it at
   // least at the current page count. Writes that need more pages fail with
   // SQLITE_FULL, exactly like a full disk.
-  const std::uint64_t pages = bytes == 0 ? 4294967294ull : std::max<std::uint64_t>(1, bytes / page_size_);
+  const std::uint64_t pages =
+      bytes == 0 ? 4294967294ull : std::max<std::uint64_t>(1, bytes / page_size_);
   const std::string sql = "PRAGMA max_page_count = " + std::to_string(pages);
   wdb_.exec(sql.c_str());
 }
@@ -256,11 +260,13 @@ void SqliteStore::execute(std::vector<PendingWrite>& batch) {
       results[i] = std::move(one[0]);
     }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) writer_.finish(batch[i].op, results[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    writer_.finish(batch[i].op, results[i]);
 
   std::vector<std::function<void(WriteResult)>> dones;
   dones.reserve(batch.size());
-  for (auto& p : batch) dones.push_back(std::move(p.done));
+  for (auto& p : batch)
+    dones.push_back(std::move(p.done));
   poster_.post([dones = std::move(dones), results = std::move(results)]() mutable {
     for (std::size_t i = 0; i < dones.size(); ++i) {
       if (dones[i]) dones[i](std::move(results[i]));

@@ -89,7 +89,7 @@ struct ReactOp {
 struct CreateChannelOp {
   std::string user, client_id;  // user empty = admin API (no owner among members unless listed)
   ChannelKind kind = ChannelKind::group;
-  std::string channel;          // requested id; empty = generated; direct: derived from members
+  std::string channel;  // requested id; empty = generated; direct: derived from members
   std::string name;
   bool is_public = false;
   std::vector<MemberRecord> members;  // besides the creator (who becomes owner)
@@ -108,7 +108,7 @@ struct AddMembersOp {
   std::string user, channel, client_id;  // client_id empty for join / admin
   std::vector<std::string> users;
   Role role = Role::member;
-  bool join = false;      // self-join of a public channel
+  bool join = false;  // self-join of a public channel
   bool as_admin = false;
   TimeMs now = 0;
 };
@@ -144,9 +144,9 @@ struct LastSeenOp {
   TimeMs last_seen = 0;
 };
 
-using WriteOp = std::variant<SendOp, EditOp, DeleteOp, ReactOp, CreateChannelOp, UpdateChannelOp,
-                             AddMembersOp, RemoveMembersOp, SetRoleOp, SetProfileOp, CursorsOp,
-                             LastSeenOp>;
+using WriteOp =
+    std::variant<SendOp, EditOp, DeleteOp, ReactOp, CreateChannelOp, UpdateChannelOp, AddMembersOp,
+                 RemoveMembersOp, SetRoleOp, SetProfileOp, CursorsOp, LastSeenOp>;
 
 struct MemberChangeRecord {
   std::string user;
@@ -156,11 +156,11 @@ struct MemberChangeRecord {
 };
 
 struct WriteResult {
-  Error error{Errc::ok, {}};    // error.code != ok: nothing was stored
+  Error error{Errc::ok, {}};     // error.code != ok: nothing was stored
   bool already_applied = false;  // replay of an earlier op: nothing changed, no fan-out
   std::string channel;
-  Seq seq = 0;           // send/edit/delete/react: the message's seq
-  Version version = 0;   // version assigned to the (last) change
+  Seq seq = 0;          // send/edit/delete/react: the message's seq
+  Version version = 0;  // version assigned to the (last) change
   TimeMs created_at = 0;
   /// Messages whose state changed, in version order (a reply: the new message,
   /// then its parent with reply_count+1). reactions[].mine is not set.
@@ -182,7 +182,7 @@ struct SyncQuery {
 };
 struct HistoryQuery {
   std::string channel;
-  std::string user;  // for reactions[].mine; empty = admin
+  std::string user;                  // for reactions[].mine; empty = admin
   std::optional<Seq> before, after;  // at most one; neither = newest page
   std::uint32_t limit = 0;
 };
@@ -202,12 +202,13 @@ struct ChannelsQuery {  // admin: list channels
   std::uint32_t limit = 100;
 };
 
-using ReadOp =
-    std::variant<SyncQuery, HistoryQuery, MembersQuery, ProfilesQuery, LastSeenQuery, ChannelsQuery>;
+using ReadOp = std::variant<SyncQuery, HistoryQuery, MembersQuery, ProfilesQuery, LastSeenQuery,
+                            ChannelsQuery>;
 
 /// The frame-shaped answer (ids left 0: the engine sets them), or an error.
-using ReadValue = std::variant<proto::SyncResult, proto::HistoryPage, proto::MembersPage,
-                               proto::Profiles, proto::PresenceList, std::vector<proto::ChannelInfo>>;
+using ReadValue =
+    std::variant<proto::SyncResult, proto::HistoryPage, proto::MembersPage, proto::Profiles,
+                 proto::PresenceList, std::vector<proto::ChannelInfo>>;
 using ReadResult = Result<ReadValue>;
 
 // ---------------------------------------------------------------- interface

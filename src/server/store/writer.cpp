@@ -13,7 +13,8 @@ namespace {
 constexpr char kLoadChannels[] =
     "SELECT id, cid, kind, name, public, created_by, created_at, metadata, last_seq, version, "
     "member_count, info_version FROM channels";
-constexpr char kRole[] = "SELECT role FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
+constexpr char kRole[] =
+    "SELECT role FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
 constexpr char kActiveMembers[] =
     "SELECT user, role FROM members WHERE channel = ?1 AND removed = 0 ORDER BY user";
 constexpr char kSendDedupe[] =
@@ -36,8 +37,10 @@ constexpr char kLoadProfile[] =
     "SELECT display_name, avatar_url, metadata FROM users WHERE id = ?1";
 constexpr char kUpsertProfile[] =
     "INSERT INTO users (id, display_name, avatar_url, metadata, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, "
-    "avatar_url = excluded.avatar_url, metadata = excluded.metadata, updated_at = excluded.updated_at";
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET display_name = "
+    "excluded.display_name, "
+    "avatar_url = excluded.avatar_url, metadata = excluded.metadata, updated_at = "
+    "excluded.updated_at";
 constexpr char kLastSeen[] =
     "INSERT INTO users (id, last_seen) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET "
     "last_seen = max(last_seen, excluded.last_seen)";
@@ -97,7 +100,10 @@ void Writer::touch(Channel& ch, bool info_change) {
 void Writer::flush() {
   for (Channel* ch : dirty_) {
     Query q(db_, kFlushCounters);
-    q.bind(1, ch->id).bind(2, ch->info.last_seq).bind(3, ch->info.version).bind(4, ch->info.member_count);
+    q.bind(1, ch->id)
+        .bind(2, ch->info.last_seq)
+        .bind(3, ch->info.version)
+        .bind(4, ch->info.member_count);
     q.run();
   }
 }
@@ -187,8 +193,7 @@ bool Writer::replayed(const std::string& user, const std::string& client_id, Wri
   return sent_before(user, client_id, out);
 }
 
-bool Writer::sent_before(const std::string& user, const std::string& client_id,
-                         WriteResult& out) {
+bool Writer::sent_before(const std::string& user, const std::string& client_id, WriteResult& out) {
   if (client_id.empty()) return false;
   Query q(db_, kSendDedupe);
   q.bind(1, user).bind(2, client_id);
@@ -226,7 +231,8 @@ ChannelRecord Writer::channel_record(const Channel& ch) {
   rec.members.reserve(ch.info.member_count);
   Query q(db_, kActiveMembers);
   q.bind(1, ch.id);
-  while (q.step()) rec.members.push_back(MemberRecord{q.str(0), static_cast<Role>(q.u32(1))});
+  while (q.step())
+    rec.members.push_back(MemberRecord{q.str(0), static_cast<Role>(q.u32(1))});
   return rec;
 }
 

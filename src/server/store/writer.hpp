@@ -34,7 +34,9 @@ inline WriteResult failure(Errc code, std::string message) {
   r.error = Error{code, std::move(message)};
   return r;
 }
-inline bool can_moderate(Role r) { return r == Role::moderator || r == Role::owner; }
+inline bool can_moderate(Role r) {
+  return r == Role::moderator || r == Role::owner;
+}
 }  // namespace writer_detail
 
 class Writer {

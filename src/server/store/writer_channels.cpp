@@ -17,7 +17,8 @@ constexpr char kUpdateChannelInfo[] =
     "UPDATE channels SET name = ?2, public = ?3, metadata = ?4, info_version = ?5 WHERE id = ?1";
 constexpr char kUpsertMember[] =
     "INSERT INTO members (channel, user, role, version, removed, joined_at) "
-    "VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT (channel, user) DO UPDATE SET role = excluded.role, "
+    "VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT (channel, user) DO UPDATE SET role = "
+    "excluded.role, "
     "version = excluded.version, removed = 0, joined_at = excluded.joined_at";
 constexpr char kRemoveMember[] =
     "UPDATE members SET removed = 1, version = ?3 WHERE channel = ?1 AND user = ?2";
@@ -43,7 +44,8 @@ WriteResult Writer::create(CreateChannelOp& op) {
   };
   if (op.kind == ChannelKind::direct) {
     add_member(op.user, Role::member);
-    for (const auto& m : op.members) add_member(m.user, Role::member);
+    for (const auto& m : op.members)
+      add_member(m.user, Role::member);
     if (members.size() != 2) {
       return failure(Errc::invalid_argument, "a direct channel has exactly two members");
     }
@@ -59,7 +61,8 @@ WriteResult Writer::create(CreateChannelOp& op) {
     }
   } else {
     add_member(op.user, Role::owner);
-    for (const auto& m : op.members) add_member(m.user, m.role);
+    for (const auto& m : op.members)
+      add_member(m.user, m.role);
     if (op.channel.empty()) {
       op.channel = generate_id();
     } else if (find(op.channel) != nullptr) {
@@ -106,7 +109,8 @@ WriteResult Writer::create(CreateChannelOp& op) {
     q.bind(1, ch->id).bind(2, m.user).bind(3, static_cast<int>(m.role)).bind(4, version);
     q.bind(5, op.now);
     q.run();
-    r.member_changes.push_back(MemberChangeRecord{m.user, proto::MemberChange::added, m.role, version});
+    r.member_changes.push_back(
+        MemberChangeRecord{m.user, proto::MemberChange::added, m.role, version});
   }
   r.channel = ch->info.channel;
   r.version = version;
@@ -248,7 +252,8 @@ WriteResult Writer::remove(RemoveMembersOp& op) {
       Query q(db_, kRemoveMember);
       q.bind(1, ch->id).bind(2, u).bind(3, version);
       q.run();
-      r.member_changes.push_back(MemberChangeRecord{u, proto::MemberChange::removed, role, version});
+      r.member_changes.push_back(
+          MemberChangeRecord{u, proto::MemberChange::removed, role, version});
     }
   }
   r.version = leaving.empty() || is_large(*ch) ? 0 : ch->info.version;

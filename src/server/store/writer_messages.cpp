@@ -13,7 +13,8 @@ namespace {
 constexpr std::size_t kMaxEmojiPerMessage = 32;
 constexpr char kInsertMessage[] =
     "INSERT INTO messages (channel, seq, version, created_version, sender, client_id, body, "
-    "created_at, reply_to, metadata, mentions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "created_at, reply_to, metadata, mentions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11)";
 constexpr char kInsertMention[] =
     "INSERT OR IGNORE INTO mentions (user, channel, seq) VALUES (?1, ?2, ?3)";
 constexpr char kBumpReplyCount[] =
@@ -26,7 +27,8 @@ constexpr char kDeleteMessage[] =
     "UPDATE messages SET body = '', metadata = '', reactions = '', mentions = '', deleted = 1, "
     "version = ?3 WHERE channel = ?1 AND seq = ?2";
 constexpr char kDeleteReactions[] = "DELETE FROM reactions WHERE channel = ?1 AND seq = ?2";
-constexpr char kDeleteMentions[] = "DELETE FROM mentions WHERE user = ?3 AND channel = ?1 AND seq = ?2";
+constexpr char kDeleteMentions[] =
+    "DELETE FROM mentions WHERE user = ?3 AND channel = ?1 AND seq = ?2";
 constexpr char kHasReaction[] =
     "SELECT 1 FROM reactions WHERE channel = ?1 AND seq = ?2 AND emoji = ?3 AND user = ?4";
 constexpr char kInsertReaction[] =
