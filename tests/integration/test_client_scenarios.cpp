@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chatsdk/client.hpp"
@@ -138,7 +139,35 @@ std::string order_problem(Device* d, const std::string& ch, bool gapless) {
       return d->name + ": client_id " + m.client_id + " twice";
     prev = m.seq;
   }
+  // The timeline view-model (server history merged with local echoes) agrees:
+  // once nothing is pending, every message is there once, confirmed, in order.
+  auto tl = d->client->timeline(ch);
+  std::map<std::string, int> keys;
+  prev = 0;
+  for (const auto& item : tl) {
+    if (++keys[item.key] > 1) return d->name + ": timeline key " + item.key + " twice";
+    if (item.message.seq <= prev)
+      return d->name + ": timeline seq " + std::to_string(item.message.seq) + " after " +
+             std::to_string(prev);
+    prev = item.message.seq;
+  }
+  if (tl.size() != ms.size())
+    return d->name + ": timeline has " + std::to_string(tl.size()) + " rows, cache " +
+           std::to_string(ms.size()) + " messages";
   return "";
+}
+
+// Opens the channel's timeline view-model on every device (diffs start now).
+void open_timelines(const std::vector<Device*>& devices, const std::string& ch) {
+  REQUIRE(wait_until(devices, [&] {
+    return std::all_of(devices.begin(), devices.end(),
+                       [&](Device* d) { return d->client->channel(ch).has_value(); });
+  }));
+  for (Device* d : devices) {
+    auto opened = d->client->open_timeline(ch);
+    INFO(d->name << ": " << (opened.ok() ? std::string() : opened.error().message));
+    REQUIRE(opened.ok());
+  }
 }
 
 bool op_done(Device* d, OpId id) {
@@ -180,6 +209,7 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
   REQUIRE(wait_until(all, [&] {
     return std::all_of(all.begin(), all.end(), [&](Device* d) { return has_channel(d, ch); });
   }));
+  open_timelines(all, ch);
 
   // send
   auto hello = (*alice_phone)->send_text(ch, "hello from alice-phone");
@@ -242,6 +272,10 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
       return m && m->reply_to == hello_seq && count_body(d, ch, "a reply from bob-laptop") == 1;
     });
   }));
+  for (Device* d : all) {
+    INFO(d->name);
+    CHECK(find_seq(d, ch, hello_seq)->reply_count == 1);
+  }
 
   // delete (by client_id: the op targets whatever seq the send gets)
   auto doomed = (*alice_phone)->send_text(ch, "soon deleted");
@@ -319,6 +353,7 @@ TEST_CASE("client: messages sent offline are delivered in order exactly once on 
   const std::string ch = "offline";
   REQUIRE((*alice)->create_group(ch, "Offline", {"bob"}).ok());
   REQUIRE(wait_until(all, [&] { return has_channel(bob.get(), ch); }));
+  open_timelines(all, ch);
 
   (*bob)->disconnect();
   REQUIRE(wait_until(all, [&] { return (*bob)->state() == ConnectionState::disconnected; }));
@@ -365,6 +400,7 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   const std::string ch = "restart";
   REQUIRE((*alice)->create_group(ch, "Restart", {"bob"}).ok());
   REQUIRE(wait_until(all, [&] { return has_channel(bob.get(), ch); }));
+  open_timelines(all, ch);
 
   server->kill9();
   REQUIRE(wait_until(all, [&] {
@@ -382,6 +418,15 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   auto pending = (*bob)->pending_ops();
   REQUIRE(pending.size() == 3);
   for (const auto& op : pending) CHECK(op.state == OpState::queued);
+  // the reopened app shows them as local echoes before any network I/O
+  REQUIRE((*bob)->open_timeline(ch).ok());
+  auto echoes = (*bob)->timeline(ch);
+  REQUIRE(echoes.size() == 3);
+  for (const auto& item : echoes) {
+    CHECK(item.message.seq == 0);
+    CHECK(item.state == OpState::queued);
+    CHECK(item.op.has_value());
+  }
 
   REQUIRE(server->restart().ok());
   (*bob)->connect();
@@ -393,6 +438,8 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   auto fresh = make_device(*server, "alice", "fresh", dir.db("alice_fresh"));
   (*fresh)->connect();
   all.push_back(fresh.get());
+  REQUIRE(wait_until(all, [&] { return has_channel(fresh.get(), ch); }));
+  REQUIRE((*fresh)->open_timeline(ch).ok());
   REQUIRE(wait_until(all, [&] { return count_body(fresh.get(), ch, "pending 3") == 1; }));
   for (Device* d : all) {
     INFO(d->name);
@@ -430,6 +477,7 @@ void token_expiry_scenario(int short_calls, bool expect_close) {
   const std::string ch = "expiry";
   REQUIRE((*alice)->create_group(ch, "Expiry", {"bob"}).ok());
   REQUIRE(wait_until(all, [&] { return has_channel(bob.get(), ch); }));
+  open_timelines(all, ch);
   REQUIRE((*bob)->send_text(ch, "before expiry").ok());
 
   // Past the short token's lifetime (exp is whole seconds: at most 2 s), bob
@@ -478,7 +526,12 @@ TEST_CASE("client: a session closed at token expiry comes back live by itself") 
   token_expiry_scenario(2, true);
 }
 
-TEST_CASE("client: a server crash mid-conversation loses and duplicates nothing") {
+namespace {
+
+// Two clients chat; the server goes down (SIGKILL, or SIGTERM with its
+// graceful drain) while messages may be in flight, both keep sending, the
+// server comes back on the same data and both clients reconnect by backoff.
+void server_restart_scenario(bool graceful) {
   auto server = start_server();
   TempDir dir;
   auto alice = make_device(*server, "alice", "phone", dir.db("alice"));
@@ -489,6 +542,7 @@ TEST_CASE("client: a server crash mid-conversation loses and duplicates nothing"
   const std::string ch = "crash";
   REQUIRE((*alice)->create_group(ch, "Crash", {"bob"}).ok());
   REQUIRE(wait_until(all, [&] { return has_channel(bob.get(), ch); }));
+  open_timelines(all, ch);
 
   std::vector<std::string> bodies;
   auto say = [&](Device* d, const std::string& body) {
@@ -507,7 +561,17 @@ TEST_CASE("client: a server crash mid-conversation loses and duplicates nothing"
   }
   // Crash while some of these may still be in flight, then keep talking.
   pump(all);
-  server->kill9();
+  if (graceful) {
+    // terminate() blocks until the server exits; keep the clients polling
+    // meanwhile so they can answer the server's closing handshake.
+    std::atomic<int> status{-1};
+    std::thread stopper([&] { status = server->terminate(5000); });
+    wait_until(all, [&] { return status.load() != -1; }, milliseconds(6000));
+    stopper.join();
+    CHECK(status.load() == 0);
+  } else {
+    server->kill9();
+  }
   for (int i = 3; i < 5; ++i) {
     say(alice.get(), "alice " + std::to_string(i));
     say(bob.get(), "bob " + std::to_string(i));
@@ -534,4 +598,14 @@ TEST_CASE("client: a server crash mid-conversation loses and duplicates nothing"
       prev = m->seq;
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("client: a server crash mid-conversation loses and duplicates nothing") {
+  server_restart_scenario(false);
+}
+
+TEST_CASE("client: a graceful server restart mid-conversation loses and duplicates nothing") {
+  server_restart_scenario(true);
 }
