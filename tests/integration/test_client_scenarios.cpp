@@ -336,10 +336,13 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
   // beyond 2 per second, and alice-phone just sent a start and a stop.
   (*alice_laptop)->typing(ch);
   REQUIRE(wait_until(all, [&] { return bob_sees_alice(bob_phone.get()); }));
-  alice_laptop->client->disconnect();  // this device will send no stop
+  const auto seen_at = steady_clock::now();
+  alice_laptop->client->disconnect();  // this device will send no stop (nor does the server)
   CHECK(wait_until(
       all, [&] { return !bob_sees_alice(bob_phone.get()) && !bob_sees_alice(bob_laptop.get()); },
       milliseconds(9000)));
+  // it went by the ~6 s expiry, not at once
+  CHECK(steady_clock::now() - seen_at > milliseconds(4000));
 }
 
 TEST_CASE("client: messages sent offline are delivered in order exactly once on reconnect") {
