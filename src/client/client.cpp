@@ -67,6 +67,8 @@ struct Client::Impl {
   // Feeds transport events to the core. Loop thread, mu held.
   void feed_locked() {
     auto& q = transport->events();
+    if (q.empty()) return;
+    core->begin_batch();
     while (!q.empty()) {
       client::TransportEvent ev = std::move(q.front());
       q.pop_front();
@@ -92,6 +94,7 @@ struct Client::Impl {
       }
       run_actions_locked();  // replies go out in the order inputs arrived
     }
+    core->end_batch();  // view-models rebuilt once for everything read
   }
 
   void deliver() {

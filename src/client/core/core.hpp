@@ -123,6 +123,10 @@ class Core {
 
   // ---- view-models -------------------------------------------------------------
   /// Starts emitting TimelineDiff for the channel (first a reset from the cache).
+  /// Inputs between begin_batch() and end_batch() (e.g. every frame one poll
+  /// read) rebuild view-models once, at end_batch(), instead of per input.
+  void begin_batch();
+  void end_batch();
   Result<void> open_timeline(const std::string& channel);
   void close_timeline(const std::string& channel);
   /// Extends the open timeline downwards: from the cache, else from the server.
@@ -158,6 +162,7 @@ class Core {
   };
   struct TimelineView {
     Seq floor = 0;  // rows with seq >= floor are shown
+    bool pinned = false;  // the app paged back (load_older): keep what it loaded
     std::vector<TimelineItem> items;
   };
 
@@ -253,6 +258,7 @@ class Core {
   std::string token_;
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
+  int batch_depth_ = 0;  // > 0: flush_views() waits for end_batch()
   std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;

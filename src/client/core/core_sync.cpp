@@ -326,6 +326,7 @@ Result<void> Core::load_older(const std::string& channel) {
                cached.end());
   if (!cached.empty()) {
     tv.floor = cached.front().seq;
+    tv.pinned = true;
     dirty_timelines_.insert(channel);
     emit(HistoryLoaded{channel, cached.size(), tv.floor > 1, false});
     flush_views();
@@ -339,7 +340,7 @@ Result<void> Core::load_older(const std::string& channel) {
   proto::History h;
   h.id = next_id();
   h.channel = channel;
-  h.before = tv.floor;  // 0 (nothing held yet) asks for the newest page
+  if (tv.floor != 0) h.before = tv.floor;  // nothing held yet: no `before` = the newest page
   h.limit = static_cast<std::uint32_t>(page);
   track(h.id, Pending{Pending::Kind::history, 0, channel, true});
   send(std::move(h));
@@ -389,6 +390,7 @@ void Core::handle(const proto::HistoryPage& f) {
     auto tl = timelines_.find(f.channel);
     if (tl != timelines_.end()) {
       tl->second.floor = tl->second.floor == 0 ? lo : std::min(tl->second.floor, lo);
+      tl->second.pinned = true;
       dirty_timelines_.insert(f.channel);
     }
   }

@@ -14,6 +14,7 @@ constexpr std::int64_t kTypingRefreshMs = 3'000;    // at most one start per 3 s
 constexpr std::int64_t kTypingIdleStopMs = 5'000;   // stop 5 s after the last keystroke
 constexpr std::int64_t kRemoteTypingTtlMs = 6'000;  // remote indicator expiry
 constexpr std::size_t kInitialWindow = 50;
+constexpr Seq kLiveWindow = 200;  // messages a timeline that follows the bottom keeps
 }  // namespace
 
 void Core::mark_dirty(const std::string& channel) {
@@ -147,7 +148,15 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
   }
 }
 
+void Core::begin_batch() { ++batch_depth_; }
+
+void Core::end_batch() {
+  if (batch_depth_ > 0 && --batch_depth_ == 0) flush_views();
+}
+
 void Core::flush_views() {
+  // Inside a batch (many frames from one poll) views are rebuilt once, at the end.
+  if (batch_depth_ > 0) return;
   if (list_rebuild_ || !dirty_channels_.empty()) {
     auto fresh = list_rebuild_ ? build_channel_list() : refresh_channel_list();
     list_rebuild_ = false;
@@ -160,6 +169,13 @@ void Core::flush_views() {
   for (const std::string& ch : std::exchange(dirty_timelines_, {})) {
     auto it = timelines_.find(ch);
     if (it == timelines_.end()) continue;
+    // A timeline following the newest messages keeps a bounded window, so a
+    // busy channel costs the same per update after an hour as after a minute.
+    // Once the app pages back (load_older) it keeps everything it asked for.
+    if (!it->second.pinned) {
+      const Seq newest = store_.max_seq(ch);
+      if (newest >= kLiveWindow) it->second.floor = std::max(it->second.floor, newest - kLiveWindow + 1);
+    }
     auto fresh = build_timeline(ch, it->second.floor);
     TimelineDiff d;
     d.channel = ch;
