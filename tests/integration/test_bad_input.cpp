@@ -257,7 +257,7 @@ TEST_CASE("flooding is rate limited, then closed, other users are unaffected") {
 
 TEST_CASE("a consumer that stops reading is disconnected with 4009, others keep going") {
   // Send limits lifted so Alice can push ~2 MB quickly; the queue bound is small.
-  auto server = start_server({"--send-queue-max-bytes", "65536", "--sends-per-second", "1000000",
+  auto server = start_server({"--send-queue-max-bytes", "262144", "--sends-per-second", "1000000",
                               "--send-burst", "1000000", "--frames-per-second", "1000000",
                               "--frame-burst", "1000000"});
   auto alice = Peer::login(*server, "alice");
@@ -270,23 +270,27 @@ TEST_CASE("a consumer that stops reading is disconnected with 4009, others keep 
   REQUIRE(slow_ws->recv_text(3000).has_value());  // welcome
   const auto channel = create_group(*alice, "firehose", {"bob", "slow"});
 
-  // Alice sends ~2 MB into the channel; the slow client never reads.
+  // Alice sends ~10 MB into the channel in rounds that Bob keeps up with; the
+  // slow client never reads. 10 MB is more than the kernel can buffer for it
+  // (send buffer up to tcp_wmem's 4 MiB plus a 4 KiB receive window), so the
+  // server's own queue for it must overflow.
   std::string body(8000, 'z');
   int sent = 0;
-  for (int i = 0; i < 250; ++i) {
-    Send send;
-    send.channel = channel;
-    send.client_id = "fh" + std::to_string(i);
-    send.body = body;
-    alice->send(send);
-    ++sent;
-  }
-  // Bob reads everything.
   int received = 0;
-  while (received < sent) {
-    auto m = bob->event<MessageEvent>(5000);
-    if (!m) break;
-    ++received;
+  for (int round = 0; round < 25; ++round) {
+    for (int i = 0; i < 50; ++i) {
+      Send send;
+      send.channel = channel;
+      send.client_id = "fh" + std::to_string(sent);
+      send.body = body;
+      alice->send(send);
+      ++sent;
+    }
+    while (received < sent) {  // Bob reads everything
+      auto m = bob->event<MessageEvent>(5000);
+      if (!m) break;
+      ++received;
+    }
   }
   CHECK(received == sent);
   CHECK(slow_ws->wait_closed(10000) == 4009);
