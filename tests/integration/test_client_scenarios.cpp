@@ -81,7 +81,8 @@ std::unique_ptr<Device> make_device(const ServerProcess& server, const std::stri
 void pump(const std::vector<Device*>& devices) {
   for (Device* d : devices) {
     REQUIRE(d->client->poll(10).ok());
-    while (auto e = d->client->next_event()) d->events.push_back(std::move(*e));
+    while (auto e = d->client->next_event())
+      d->events.push_back(std::move(*e));
   }
 }
 
@@ -102,7 +103,9 @@ bool all_live(const std::vector<Device*>& devices) {
                      [](Device* d) { return d->client->state() == ConnectionState::live; });
 }
 
-bool has_channel(Device* d, const std::string& ch) { return d->client->channel(ch).has_value(); }
+bool has_channel(Device* d, const std::string& ch) {
+  return d->client->channel(ch).has_value();
+}
 
 // How often a confirmed message with this body is in the device's cache.
 std::size_t count_body(Device* d, const std::string& ch, const std::string& body) {
@@ -131,10 +134,9 @@ std::string order_problem(Device* d, const std::string& ch, bool gapless) {
   Seq prev = 0;
   for (const auto& m : ms) {
     if (m.seq == 0) return d->name + ": confirmed message with seq 0";
-    if (m.seq <= prev) return d->name + ": seq " + std::to_string(m.seq) + " after " +
-                              std::to_string(prev);
-    if (gapless && m.seq != prev + 1)
-      return d->name + ": gap before seq " + std::to_string(m.seq);
+    if (m.seq <= prev)
+      return d->name + ": seq " + std::to_string(m.seq) + " after " + std::to_string(prev);
+    if (gapless && m.seq != prev + 1) return d->name + ": gap before seq " + std::to_string(m.seq);
     if (!m.client_id.empty() && ++client_ids[m.client_id] > 1)
       return d->name + ": client_id " + m.client_id + " twice";
     prev = m.seq;
@@ -198,7 +200,8 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
   auto bob_laptop = make_device(*server, "bob", "laptop", dir.db("bob_laptop"));
   std::vector<Device*> all{alice_phone.get(), alice_laptop.get(), bob_phone.get(),
                            bob_laptop.get()};
-  for (Device* d : all) (*d)->connect();
+  for (Device* d : all)
+    (*d)->connect();
   REQUIRE(wait_until(all, [&] { return all_live(all); }));
   CHECK((*alice_laptop)->user_id() == "alice");
   CHECK((*bob_laptop)->user_id() == "bob");
@@ -215,9 +218,8 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
   auto hello = (*alice_phone)->send_text(ch, "hello from alice-phone");
   REQUIRE(hello.ok());
   REQUIRE(wait_until(all, [&] {
-    return std::all_of(all.begin(), all.end(), [&](Device* d) {
-      return count_body(d, ch, "hello from alice-phone") == 1;
-    });
+    return std::all_of(all.begin(), all.end(),
+                       [&](Device* d) { return count_body(d, ch, "hello from alice-phone") == 1; });
   }));
   const Seq hello_seq = find_body(alice_phone.get(), ch, "hello from alice-phone")->seq;
   CHECK(hello_seq == 1);
@@ -291,7 +293,8 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
   }));
 
   // every device: each message once, seqs 1..3 in order
-  for (Device* d : all) CHECK(order_problem(d, ch, true) == "");
+  for (Device* d : all)
+    CHECK(order_problem(d, ch, true) == "");
 
   // unread counts: sending advances the sender's read cursor, so alice has read
   // everything (3) and bob up to his reply (2); every device agrees.
@@ -315,7 +318,8 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
     }
     return true;
   }));
-  for (Device* d : all) CHECK(unread_consistent(d, ch));
+  for (Device* d : all)
+    CHECK(unread_consistent(d, ch));
 
   // typing: alice-phone types; both bob devices show it, then it goes away
   (*alice_phone)->typing(ch);
@@ -323,14 +327,12 @@ TEST_CASE("client: two users with two devices each see every operation exactly o
     auto u = (*d)->typing_users(ch);
     return std::find(u.begin(), u.end(), "alice") != u.end();
   };
-  REQUIRE(wait_until(all, [&] {
-    return bob_sees_alice(bob_phone.get()) && bob_sees_alice(bob_laptop.get());
-  }));
+  REQUIRE(wait_until(
+      all, [&] { return bob_sees_alice(bob_phone.get()) && bob_sees_alice(bob_laptop.get()); }));
   CHECK((*alice_phone)->typing_users(ch).empty());  // never yourself
   (*alice_phone)->typing_stop(ch);
-  CHECK(wait_until(all, [&] {
-    return !bob_sees_alice(bob_phone.get()) && !bob_sees_alice(bob_laptop.get());
-  }));
+  CHECK(wait_until(
+      all, [&] { return !bob_sees_alice(bob_phone.get()) && !bob_sees_alice(bob_laptop.get()); }));
   // and without an explicit stop it expires by itself (~6 s without refresh).
   // From the other alice device: the server drops a session's typing frames
   // beyond 2 per second, and alice-phone just sent a start and a stop.
@@ -351,7 +353,8 @@ TEST_CASE("client: messages sent offline are delivered in order exactly once on 
   auto alice = make_device(*server, "alice", "phone", dir.db("alice"));
   auto bob = make_device(*server, "bob", "phone", dir.db("bob"));
   std::vector<Device*> all{alice.get(), bob.get()};
-  for (Device* d : all) (*d)->connect();
+  for (Device* d : all)
+    (*d)->connect();
   REQUIRE(wait_until(all, [&] { return all_live(all); }));
   const std::string ch = "offline";
   REQUIRE((*alice)->create_group(ch, "Offline", {"bob"}).ok());
@@ -367,7 +370,8 @@ TEST_CASE("client: messages sent offline are delivered in order exactly once on 
     ops.push_back(*op);
   }
   pump(all);
-  for (OpId id : ops) CHECK((*bob)->op(id)->state == OpState::queued);
+  for (OpId id : ops)
+    CHECK((*bob)->op(id)->state == OpState::queued);
   CHECK((*bob)->pending_ops().size() == 3);
   CHECK(count_body(alice.get(), ch, "offline 1") == 0);
 
@@ -398,7 +402,8 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   auto alice = make_device(*server, "alice", "phone", dir.db("alice"));
   auto bob = make_device(*server, "bob", "phone", dir.db("bob"));
   std::vector<Device*> all{alice.get(), bob.get()};
-  for (Device* d : all) (*d)->connect();
+  for (Device* d : all)
+    (*d)->connect();
   REQUIRE(wait_until(all, [&] { return all_live(all); }));
   const std::string ch = "restart";
   REQUIRE((*alice)->create_group(ch, "Restart", {"bob"}).ok());
@@ -409,7 +414,8 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   REQUIRE(wait_until(all, [&] {
     return (*bob)->state() != ConnectionState::live && (*alice)->state() != ConnectionState::live;
   }));
-  for (int i = 1; i <= 3; ++i) REQUIRE((*bob)->send_text(ch, "pending " + std::to_string(i)).ok());
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE((*bob)->send_text(ch, "pending " + std::to_string(i)).ok());
   pump(all);
   CHECK((*bob)->pending_ops().size() == 3);
 
@@ -420,7 +426,8 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   all.push_back(bob.get());
   auto pending = (*bob)->pending_ops();
   REQUIRE(pending.size() == 3);
-  for (const auto& op : pending) CHECK(op.state == OpState::queued);
+  for (const auto& op : pending)
+    CHECK(op.state == OpState::queued);
   // the reopened app shows them as local echoes before any network I/O
   REQUIRE((*bob)->open_timeline(ch).ok());
   auto echoes = (*bob)->timeline(ch);
@@ -447,7 +454,8 @@ TEST_CASE("client: an outbox written while the server is down survives an app re
   for (Device* d : all) {
     INFO(d->name);
     CHECK(order_problem(d, ch, true) == "");
-    for (int i = 1; i <= 3; ++i) CHECK(count_body(d, ch, "pending " + std::to_string(i)) == 1);
+    for (int i = 1; i <= 3; ++i)
+      CHECK(count_body(d, ch, "pending " + std::to_string(i)) == 1);
     CHECK(find_body(d, ch, "pending 1")->seq == 1);
     CHECK(find_body(d, ch, "pending 3")->seq == 3);
   }
@@ -474,7 +482,8 @@ void token_expiry_scenario(int short_calls, bool expect_close) {
     return *short_token;  // a cached token, as an app would hand out
   });
   std::vector<Device*> all{alice.get(), bob.get()};
-  for (Device* d : all) (*d)->connect();
+  for (Device* d : all)
+    (*d)->connect();
   const auto t0 = steady_clock::now();
   REQUIRE(wait_until(all, [&] { return all_live(all); }));
   const std::string ch = "expiry";
@@ -507,7 +516,8 @@ void token_expiry_scenario(int short_calls, bool expect_close) {
   CHECK(closes == (expect_close ? 1 : 0));
   // The new token holds: no further provider calls or drops for a while.
   const int calls_now = calls->load();
-  wait_until(all, [] { return false; }, milliseconds(1000));
+  wait_until(
+      all, [] { return false; }, milliseconds(1000));
   CHECK((*bob)->state() == ConnectionState::live);
   CHECK(calls->load() == calls_now);
   CHECK((*bob)->pending_ops().empty());
@@ -540,7 +550,8 @@ void server_restart_scenario(bool graceful) {
   auto alice = make_device(*server, "alice", "phone", dir.db("alice"));
   auto bob = make_device(*server, "bob", "phone", dir.db("bob"));
   std::vector<Device*> all{alice.get(), bob.get()};
-  for (Device* d : all) (*d)->connect();
+  for (Device* d : all)
+    (*d)->connect();
   REQUIRE(wait_until(all, [&] { return all_live(all); }));
   const std::string ch = "crash";
   REQUIRE((*alice)->create_group(ch, "Crash", {"bob"}).ok());
@@ -569,7 +580,8 @@ void server_restart_scenario(bool graceful) {
     // meanwhile so they can answer the server's closing handshake.
     std::atomic<int> status{-1};
     std::thread stopper([&] { status = server->terminate(5000); });
-    wait_until(all, [&] { return status.load() != -1; }, milliseconds(6000));
+    wait_until(
+        all, [&] { return status.load() != -1; }, milliseconds(6000));
     stopper.join();
     CHECK(status.load() == 0);
   } else {

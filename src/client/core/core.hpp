@@ -161,7 +161,7 @@ class Core {
     std::int64_t stop_at = 0;
   };
   struct TimelineView {
-    Seq floor = 0;  // rows with seq >= floor are shown
+    Seq floor = 0;        // rows with seq >= floor are shown
     bool pinned = false;  // the app paged back (load_older): keep what it loaded
     std::vector<TimelineItem> items;
   };
@@ -258,7 +258,7 @@ class Core {
   std::string token_;
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
-  int batch_depth_ = 0;  // > 0: flush_views() waits for end_batch()
+  int batch_depth_ = 0;                // > 0: flush_views() waits for end_batch()
   std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;

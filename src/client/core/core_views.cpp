@@ -148,7 +148,9 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
   }
 }
 
-void Core::begin_batch() { ++batch_depth_; }
+void Core::begin_batch() {
+  ++batch_depth_;
+}
 
 void Core::end_batch() {
   if (batch_depth_ > 0 && --batch_depth_ == 0) flush_views();
@@ -174,7 +176,8 @@ void Core::flush_views() {
     // Once the app pages back (load_older) it keeps everything it asked for.
     if (!it->second.pinned) {
       const Seq newest = store_.max_seq(ch);
-      if (newest >= kLiveWindow) it->second.floor = std::max(it->second.floor, newest - kLiveWindow + 1);
+      if (newest >= kLiveWindow)
+        it->second.floor = std::max(it->second.floor, newest - kLiveWindow + 1);
     }
     auto fresh = build_timeline(ch, it->second.floor);
     TimelineDiff d;
