@@ -120,6 +120,9 @@ class Engine final : public EngineApi {
                        proto::ReactAction action = proto::ReactAction::add);
   /// member / channel_added / channel_removed events after a membership change.
   void write_membership(Session& s, proto::RequestId rid, std::string client_id, store::WriteOp op);
+  void write_message_change(Session& s, proto::RequestId rid, std::string client_id,
+                            store::WriteOp op, proto::MessageChange change, std::string emoji = {},
+                            proto::ReactAction action = proto::ReactAction::add);
   void fanout_members(Channel& ch, const store::WriteResult& r, const std::string& actor,
                       SessionId origin);
   void fanout_channel_added(Channel& ch, const std::vector<std::string>& users, SessionId origin);

@@ -106,12 +106,8 @@ void Engine::on_edit(Session& s, proto::Edit& f) {
   op.seq = f.seq;
   op.metadata = std::move(f.metadata);
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id](store::WriteResult& r) {
-    if (committed_new(r)) apply_to_cache(r);
-    complete_ok(sid, rid, client_id, r);
-    if (committed_new(r)) fanout_messages(r, proto::MessageChange::edited, user, sid);
-  });
+  write_message_change(s, f.id, std::move(f.client_id), std::move(op),
+                       proto::MessageChange::edited);
 }
 
 void Engine::on_delete(Session& s, proto::Delete& f) {
@@ -123,12 +119,8 @@ void Engine::on_delete(Session& s, proto::Delete& f) {
   op.client_id = f.client_id;
   op.seq = f.seq;
   op.now = clock_.now_ms();
-  write(std::move(op), [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id),
-                        user = s.user->id](store::WriteResult& r) {
-    if (committed_new(r)) apply_to_cache(r);
-    complete_ok(sid, rid, client_id, r);
-    if (committed_new(r)) fanout_messages(r, proto::MessageChange::deleted, user, sid);
-  });
+  write_message_change(s, f.id, std::move(f.client_id), std::move(op),
+                       proto::MessageChange::deleted);
 }
 
 void Engine::on_react(Session& s, proto::React& f) {
@@ -142,15 +134,21 @@ void Engine::on_react(Session& s, proto::React& f) {
   op.seq = f.seq;
   op.action = f.action;
   op.now = clock_.now_ms();
-  write(std::move(op),
-        [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id), user = s.user->id,
-         emoji = std::move(f.emoji), action = f.action](store::WriteResult& r) {
-          if (committed_new(r)) apply_to_cache(r);
-          complete_ok(sid, rid, client_id, r);
-          if (committed_new(r)) {
-            fanout_messages(r, proto::MessageChange::reaction, user, sid, emoji, action);
-          }
-        });
+  write_message_change(s, f.id, std::move(f.client_id), std::move(op),
+                       proto::MessageChange::reaction, std::move(f.emoji), f.action);
+}
+
+// Edits, deletes and reactions complete alike: ack after commit, then the
+// message event (never for a replay or a no-op).
+void Engine::write_message_change(Session& s, proto::RequestId rid, std::string client_id,
+                                  store::WriteOp op, proto::MessageChange change, std::string emoji,
+                                  proto::ReactAction action) {
+  write(std::move(op), [this, sid = s.id, rid, client_id = std::move(client_id), user = s.user->id,
+                        change, emoji = std::move(emoji), action](store::WriteResult& r) {
+    if (committed_new(r)) apply_to_cache(r);
+    complete_ok(sid, rid, client_id, r);
+    if (committed_new(r)) fanout_messages(r, change, user, sid, emoji, action);
+  });
 }
 
 void Engine::fanout_messages(const store::WriteResult& r, proto::MessageChange change,
