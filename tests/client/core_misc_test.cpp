@@ -35,8 +35,7 @@ TEST_CASE("timeline: pending edits - deletes and reactions show at once (offline
   CHECK(f.store->message("g1", 1)->body == "orig");
 }
 
-TEST_CASE(
-    "members: events update the member list - count - role; removal of self drops the channel") {
+TEST_CASE("members: events update the member list - count - role, removal of self drops the channel") {
   CoreFixture f;
   f.go_live({CoreFixture::joined("g1", {}, 1)});
   proto::MemberEvent e;

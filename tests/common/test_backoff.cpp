@@ -23,7 +23,7 @@ std::vector<std::uint32_t> draw(Backoff& b, int n) {
 
 }  // namespace
 
-TEST_CASE("backoff: ceiling doubles from initial and caps at max; every delay within it") {
+TEST_CASE("backoff: ceiling doubles from initial and caps at max, every delay within it") {
   Backoff b(BackoffPolicy{}, 7);
   CHECK(b.attempt() == 0);
   // 500, 1000, 2000, ..., 16000, then 30000 forever.
@@ -98,7 +98,7 @@ TEST_CASE("backoff: reset returns to the first ceiling") {
   CHECK(b.ceiling_ms() == 1000);
 }
 
-TEST_CASE("backoff: same seed, same sequence; different seed, different sequence") {
+TEST_CASE("backoff: same seed, same sequence, different seed, different sequence") {
   Backoff a(BackoffPolicy{}, 99);
   Backoff b(BackoffPolicy{}, 99);
   Backoff c(BackoffPolicy{}, 100);

@@ -10,7 +10,7 @@
 
 using chatsdk::Rng;
 
-TEST_CASE("rng: same seed, same stream; nearby seeds, unrelated streams") {
+TEST_CASE("rng: same seed, same stream, nearby seeds, unrelated streams") {
   Rng a(1);
   Rng b(1);
   Rng c(2);

@@ -77,7 +77,7 @@ TEST_CASE("malformed, unknown, incomplete and mistyped frames get typed errors")
   require_alive(*alice);
 }
 
-TEST_CASE("oversize frames and bodies are refused; the connection survives") {
+TEST_CASE("oversize frames and bodies are refused, the connection survives") {
   auto server = start_server();
   auto alice = Peer::login(*server, "alice");
   const auto channel = create_group(*alice, "big", {});
@@ -234,7 +234,7 @@ TEST_CASE("editing or deleting someone else's message is denied") {
   CHECK_FALSE(messages[0].deleted);
 }
 
-TEST_CASE("flooding is rate limited, then closed; other users are unaffected") {
+TEST_CASE("flooding is rate limited, then closed, other users are unaffected") {
   auto server = start_server({"--frames-per-second", "20", "--frame-burst", "20"});
   auto flood = Peer::login(*server, "flood");
   auto calm = Peer::login(*server, "calm");
@@ -251,8 +251,11 @@ TEST_CASE("flooding is rate limited, then closed; other users are unaffected") {
   require_alive(*calm);
 }
 
-TEST_CASE("a consumer that stops reading is disconnected with 4009; others keep going") {
-  auto server = start_server({"--send-queue-max-bytes", "65536"});
+TEST_CASE("a consumer that stops reading is disconnected with 4009, others keep going") {
+  // Send limits lifted so Alice can push ~2 MB quickly; the queue bound is small.
+  auto server = start_server({"--send-queue-max-bytes", "65536", "--sends-per-second", "1000000",
+                              "--send-burst", "1000000", "--frames-per-second", "1000000",
+                              "--frame-burst", "1000000"});
   auto alice = Peer::login(*server, "alice");
   auto bob = Peer::login(*server, "bob");
   WsClient::Options opts;

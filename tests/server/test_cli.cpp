@@ -69,7 +69,7 @@ TEST_CASE("cli: serving without a secret refuses to start with a clear message")
   CHECK(r.out.find("no JWT secret") != std::string::npos);
 }
 
-TEST_CASE("cli: usage errors exit 2; --help exits 0") {
+TEST_CASE("cli: usage errors exit 2, --help exits 0") {
   auto bad = run("--bogus 1");
   CHECK(bad.status == 2);
   CHECK(bad.out.find("unknown option --bogus") != std::string::npos);

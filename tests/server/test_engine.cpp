@@ -91,7 +91,7 @@ TEST_CASE("engine: an authenticated session is not closed by the handshake timer
   CHECK(h.wire.closed.empty());
 }
 
-TEST_CASE("engine: ping gets pong with the id; hello twice is invalid_state") {
+TEST_CASE("engine: ping gets pong with the id, hello twice is invalid_state") {
   Harness h;
   const SessionId s = h.login("alice");
   h.send(s, proto::Ping{42});
@@ -103,7 +103,7 @@ TEST_CASE("engine: ping gets pong with the id; hello twice is invalid_state") {
   CHECK(only_error(h.take(s)).code == "invalid_state");
 }
 
-TEST_CASE("engine: a batch is processed frame by frame; bad frames get typed errors") {
+TEST_CASE("engine: a batch is processed frame by frame, bad frames get typed errors") {
   Harness h;
   const SessionId s = h.login("alice");
   h.raw(
@@ -134,7 +134,7 @@ TEST_CASE("engine: error details quoting client input stay valid UTF-8") {
   CHECK(e.id == 5);
 }
 
-TEST_CASE("engine: 50 consecutive bad frames close with 4004; a good frame resets the count") {
+TEST_CASE("engine: 50 consecutive bad frames close with 4004, a good frame resets the count") {
   Harness h;
   const SessionId s = h.login("alice");
   for (int i = 0; i < 49; ++i)
@@ -229,7 +229,7 @@ TEST_CASE("engine: the per-user send budget is shared by the user's sessions") {
   CHECK(h.store->chans["general"].messages.size() == 2);
 }
 
-TEST_CASE("engine: idle sessions are closed with 4010 after 2.5 heartbeats; pings keep them") {
+TEST_CASE("engine: idle sessions are closed with 4010 after 2.5 heartbeats, pings keep them") {
   Harness h({}, [](Config& c) { c.heartbeat_ms = 1000; });
   const SessionId quiet = h.login("alice");
   const SessionId chatty = h.login("bob");

@@ -431,7 +431,7 @@ TEST_CASE("fanout: channel_create, members_add/remove, role, join, update") {
   CHECK(upd[0].info.member_count == 2);
 }
 
-TEST_CASE("fanout: join tells the joiner's other sessions; direct channels are created once") {
+TEST_CASE("fanout: join tells the joiner's other sessions, direct channels are created once") {
   Harness h([](FakeStore& st) {
     st.add_channel("lobby", ChannelKind::group, {{"alice", Role::owner}}, /*is_public=*/true);
   });

@@ -92,7 +92,7 @@ TEST_CASE("http: admin API is 404 without a configured token") {
   CHECK(r.status == 404);
 }
 
-TEST_CASE("http: admin API requires the bearer token; the engine answers asynchronously") {
+TEST_CASE("http: admin API requires the bearer token, the engine answers asynchronously") {
   Config cfg;
   cfg.admin_token = "s3cret-admin-token";
   Fixture f(cfg);

@@ -9,7 +9,7 @@ namespace {
 
 using proto::ReactAction;
 
-TEST_CASE("store: seq is gapless and per channel; versions count every change") {
+TEST_CASE("store: seq is gapless and per channel, versions count every change") {
   StoreFixture f;
   f.open();
   REQUIRE(f.create("alice", "a", {"bob"}).ok());
@@ -244,7 +244,7 @@ TEST_CASE("store: channel creation, direct channels and membership rules") {
   auto readd = f.add("alice", "team", {"carol"});
   REQUIRE(readd.ok());
   CHECK(readd.member_changes.empty());
-  CHECK(readd.version == 3);
+  CHECK(readd.version == 0);  // a no-op assigns no version
   CHECK(f.add("alice", "team", {"e1", "e2"}).error.code == Errc::limit_exceeded);  // 4+2 > 5
 
   // member_role: owner only.
@@ -252,7 +252,7 @@ TEST_CASE("store: channel creation, direct channels and membership rules") {
   auto role = f.set_role("alice", "team", "carol", Role::moderator);
   REQUIRE(role.ok());
   CHECK(role.version == 4);
-  CHECK(f.set_role("alice", "team", "carol", Role::moderator).version == 4);  // no change
+  CHECK(f.set_role("alice", "team", "carol", Role::moderator).version == 0);  // no change
   CHECK(f.set_role("alice", "team", "ghost", Role::member).error.code == Errc::not_member);
 
   // members_remove: a moderator removes members but not owners; anyone leaves.
@@ -280,7 +280,7 @@ TEST_CASE("store: channel creation, direct channels and membership rules") {
   auto j2 = f.write(join);
   REQUIRE(j2.ok());
   CHECK(j2.member_changes.empty());
-  CHECK(j2.version == j.version);
+  CHECK(j2.version == 0);  // already a member: nothing changed
   join.channel = "team";
   CHECK(f.write(join).error.code == Errc::permission_denied);
   join.channel = "nowhere";
@@ -297,7 +297,8 @@ TEST_CASE("store: channel creation, direct channels and membership rules") {
   CHECK(u.channel_state->info.name == "The Team");
   const Version after_update = u.version;
   up.client_id = f.cid();
-  CHECK(f.write(up).version == after_update);
+  CHECK(after_update > 0);
+  CHECK(f.write(up).version == 0);  // unchanged values: a no-op
   up.user = "walker";
   up.client_id = f.cid();
   CHECK(f.write(up).error.code == Errc::not_member);
@@ -373,6 +374,36 @@ TEST_CASE("store: profiles, last_seen, member pages and the admin channel list")
   REQUIRE(rest.size() == 1);
   CHECK(rest[0].channel == "big");
   CHECK(rest[0].member_count == 26);
+}
+
+TEST_CASE("store: large channels keep membership out of the change stream") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("host", "town", {}, ChannelKind::large, true).ok());
+  auto before = f.send("host", "town", "welcome");
+  REQUIRE(before.ok());
+  AddMembersOp join;
+  join.channel = "town";
+  join.join = true;
+  for (int i = 0; i < 50; ++i) {
+    join.user = "u" + std::to_string(i);
+    auto j = f.write(join);
+    REQUIRE(j.ok());
+    CHECK(j.member_changes.size() == 1);
+    CHECK(j.version == 0);  // no version assigned: members follow counts only
+    REQUIRE(j.channel_state.has_value());
+    CHECK(j.channel_state->members.empty());  // O(1) result, not O(members)
+    CHECK(j.channel_state->info.member_count == static_cast<std::uint32_t>(i + 2));
+  }
+  // Messages still advance the version by exactly one each.
+  auto after = f.send("host", "town", "hello all");
+  REQUIRE(after.ok());
+  CHECK(after.version == before.version + 1);
+  // A member who syncs from the last message sees no membership noise.
+  auto sync = f.sync_one("u7", {{"town", before.version}}, "town");
+  CHECK(sync.status == proto::SyncStatus::delta);
+  REQUIRE(sync.messages.size() == 1);
+  CHECK(sync.messages[0].seq == after.seq);
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST_CASE("store: paging a delta from any cursor with any limit yields exactly t
   }
 }
 
-TEST_CASE("store: sync says too_far_behind with the newest page; total cap leaves channels out") {
+TEST_CASE("store: sync says too_far_behind with the newest page, total cap leaves channels out") {
   StoreFixture f;
   f.config.too_far_behind = 20;
   f.config.sync_total_max = 60;

@@ -117,7 +117,7 @@ TEST_CASE("transport: Wire::close flushes queued frames, then closes with the co
   CHECK(f.wait_for([&] { return f.engine->disconnected.size() == 1; }));
 }
 
-TEST_CASE("transport: slow consumer is closed with 4009; others are unaffected") {
+TEST_CASE("transport: slow consumer is closed with 4009, others are unaffected") {
   Config cfg;
   cfg.send_queue_max_bytes = 64 * 1024;
   Fixture f(cfg);

@@ -6,7 +6,7 @@
 using chatsdk::server::make_bytes;
 using chatsdk::server::SendQueue;
 
-TEST_CASE("send queue: bounded in bytes; overflow queues nothing") {
+TEST_CASE("send queue: bounded in bytes, overflow queues nothing") {
   SendQueue q;
   CHECK(q.push(make_bytes(std::string(60, 'a')), 100));
   CHECK(q.push(make_bytes(std::string(40, 'b')), 100));

@@ -253,8 +253,9 @@ void Engine::fanout_members(Channel& ch, const store::WriteResult& r, const std:
     ev.actor = actor;
     ev.member_count = ch.info.member_count;
     // Every member after the change (the added user included; a removed one
-    // is already out of the cache and gets channel_removed instead).
-    fanout(ch, encode(ev), 0);
+    // is already out of the cache and gets channel_removed instead). Large
+    // channels publish counts only: a join must not cost O(members).
+    if (ch.info.kind != proto::ChannelKind::large) fanout(ch, encode(ev), 0);
     UserEntry* subject = find_user(c.user);
     if (subject == nullptr) continue;
     if (c.change == proto::MemberChange::added) {
@@ -284,7 +285,8 @@ void Engine::on_channel_update(Session& s, proto::ChannelUpdate& f) {
         [this, sid = s.id, rid = f.id, client_id = std::move(f.client_id)](store::WriteResult& r) {
           Channel* ch = committed_new(r) ? apply_to_cache(r) : nullptr;
           complete_ok(sid, rid, client_id, r);
-          if (ch != nullptr && r.channel_state) fanout_channel_updated(*ch);
+          // A no-op update (version 0) tells nobody anything.
+          if (ch != nullptr && r.version != 0) fanout_channel_updated(*ch);
         });
 }
 

@@ -65,6 +65,14 @@ class Writer {
     Version info_version = 0;
     std::uint64_t epoch = 0;  // batch that last touched it (undo/dirty tracking)
   };
+  /// `large` channels keep membership out of the change stream: joins and
+  /// leaves of thousands of members must not bump the version every client
+  /// follows (nor fan out to every member). Counts only, like receipts.
+  static bool is_large(const Channel& ch) { return ch.info.kind == proto::ChannelKind::large; }
+  /// The version a membership change gets: a new one, or (large) the current.
+  static Version membership_version(Channel& ch) {
+    return is_large(ch) ? ch.info.version : ++ch.info.version;
+  }
   struct Undo {
     Channel* ch;
     Seq last_seq;

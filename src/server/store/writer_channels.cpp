@@ -147,8 +147,8 @@ WriteResult Writer::update(UpdateChannelOp& op) {
     q.bind(4, ch->info.metadata.json).bind(5, version);
     q.run();
   }
-  r.version = ch->info.version;
-  r.channel_state = channel_record(*ch);
+  r.version = changes ? ch->info.version : 0;  // a no-op assigns no version
+  r.channel_state = ChannelRecord{ch->info, {}};
   remember(OpKind::update, op.user, op.client_id, r);
   return r;
 }
@@ -194,7 +194,7 @@ WriteResult Writer::add(AddMembersOp& op) {
   if (!fresh.empty() && !db_.failed()) {
     touch(*ch);
     for (const auto& u : fresh) {
-      const Version version = ++ch->info.version;
+      const Version version = membership_version(*ch);
       ++ch->info.member_count;
       Query q(db_, kUpsertMember);
       q.bind(1, ch->id).bind(2, u).bind(3, static_cast<int>(role)).bind(4, version).bind(5, op.now);
@@ -205,8 +205,8 @@ WriteResult Writer::add(AddMembersOp& op) {
       r.member_changes.push_back(MemberChangeRecord{u, proto::MemberChange::added, role, version});
     }
   }
-  r.version = ch->info.version;
-  r.channel_state = channel_record(*ch);
+  r.version = fresh.empty() || is_large(*ch) ? 0 : ch->info.version;
+  r.channel_state = ChannelRecord{ch->info, {}};  // the engine applies member_changes
   remember(OpKind::add, op.user, op.client_id, r);
   return r;
 }
@@ -243,7 +243,7 @@ WriteResult Writer::remove(RemoveMembersOp& op) {
   if (!leaving.empty() && !db_.failed()) {
     touch(*ch);
     for (const auto& [u, role] : leaving) {
-      const Version version = ++ch->info.version;
+      const Version version = membership_version(*ch);
       --ch->info.member_count;
       Query q(db_, kRemoveMember);
       q.bind(1, ch->id).bind(2, u).bind(3, version);
@@ -251,8 +251,8 @@ WriteResult Writer::remove(RemoveMembersOp& op) {
       r.member_changes.push_back(MemberChangeRecord{u, proto::MemberChange::removed, role, version});
     }
   }
-  r.version = ch->info.version;
-  r.channel_state = channel_record(*ch);
+  r.version = leaving.empty() || is_large(*ch) ? 0 : ch->info.version;
+  r.channel_state = ChannelRecord{ch->info, {}};
   remember(OpKind::remove, op.user, op.client_id, r);
   return r;
 }
@@ -270,17 +270,18 @@ WriteResult Writer::set_role(SetRoleOp& op) {
   const auto target = role_of(*ch, op.target);
   if (!target) return failure(Errc::not_member, "target is not a member");
   r.channel = ch->info.channel;
-  if (*target != op.role && !db_.failed()) {
+  const bool changes = *target != op.role;
+  if (changes && !db_.failed()) {
     touch(*ch);
-    const Version version = ++ch->info.version;
+    const Version version = membership_version(*ch);
     Query q(db_, kSetMemberRole);
     q.bind(1, ch->id).bind(2, op.target).bind(3, static_cast<int>(op.role)).bind(4, version);
     q.run();
     r.member_changes.push_back(
         MemberChangeRecord{op.target, proto::MemberChange::role, op.role, version});
   }
-  r.version = ch->info.version;
-  r.channel_state = channel_record(*ch);
+  r.version = !changes || is_large(*ch) ? 0 : ch->info.version;
+  r.channel_state = ChannelRecord{ch->info, {}};
   remember(OpKind::role, op.user, op.client_id, r);
   return r;
 }
