@@ -161,19 +161,32 @@ TEST_CASE("core: notice token_expiring sends auth_refresh with the new token") {
   CHECK(r->token == "tok.en.3");
 }
 
-TEST_CASE("core: auth_failed with an unchanged token stops reconnecting") {
+TEST_CASE("core: auth_failed stops and reports - the same token is not retried") {
   CoreFixture f;
   f.handshake();
   f.core->on_closed(f.conn, 4001, "bad token");
-  f.pump();
-  f.await_open();  // reconnect attempt; provider returns the same token
-  f.core->on_open(f.conn);
   f.pump();
   auto ev = f.events_of<ConnectionChanged>().back();
   CHECK(ev.state == ConnectionState::disconnected);
   CHECK(ev.reason == Errc::auth_failed);
   CHECK(ev.retry_in_ms == -1);
   CHECK_FALSE(f.core->next_deadline().has_value());
+  // connect() again with the provider still returning the rejected token: refused locally
+  f.clear();
+  f.core->connect();
+  f.pump();
+  f.core->on_open(f.conn);
+  f.pump();
+  CHECK(f.sent<proto::Hello>().empty());
+  CHECK(f.events_of<ConnectionChanged>().back().reason == Errc::auth_failed);
+  // a new token: connects
+  f.token = "tok.en.new";
+  f.clear();
+  f.core->connect();
+  f.pump();
+  f.core->on_open(f.conn);
+  REQUIRE(f.last_sent<proto::Hello>());
+  CHECK(f.last_sent<proto::Hello>()->token == "tok.en.new");
 }
 
 TEST_CASE("core: an empty token means stay disconnected") {
@@ -231,4 +244,22 @@ TEST_CASE("core: unsupported_protocol and kicked are not retried") {
     f.run_for(120'000);
     CHECK(f.actions.empty());
   }
+}
+
+TEST_CASE("core: notice retry_after_ms is the floor of the next reconnect delay") {
+  CoreFixture f;
+  f.options.backoff = BackoffOptions{100, 200, 2.0};
+  f.open();
+  f.go_live();
+  proto::Notice n;
+  n.code = proto::NoticeCode::going_away;
+  n.retry_after_ms = 2'000;
+  f.frame(n);
+  f.core->on_closed(f.conn, 1001, "restart");
+  f.pump();
+  CHECK(f.events_of<ConnectionChanged>().back().retry_in_ms >= 2'000);
+  f.await_open();
+  f.core->on_failed(f.conn, "still down");
+  f.pump();
+  CHECK(f.events_of<ConnectionChanged>().back().retry_in_ms <= 200);  // only once
 }

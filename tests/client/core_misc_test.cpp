@@ -203,3 +203,39 @@ TEST_CASE("outbox: a resent unnamed channel_create answered already_applied lear
   CHECK(op->channel == "srv-42");
   CHECK(f.sent<proto::Sync>().size() == 1);  // fetch the channel it created
 }
+
+TEST_CASE("reactions: `mine` survives events from others and follows our other devices") {
+  CoreFixture f;
+  auto m1 = msg("g1", 1, 1, "bob", "hi");
+  m1.reactions = {proto::Reaction{"ok", 1, true}};  // sync carries our `mine`
+  f.go_live({CoreFixture::joined("g1", {m1}, 1)});
+  proto::MessageEvent e;
+  e.change = proto::MessageChange::reaction;
+  e.actor = "carol";
+  e.emoji = "ok";
+  e.action = proto::ReactAction::add;
+  e.message = msg("g1", 1, 2, "bob", "hi");
+  e.message.reactions = {proto::Reaction{"ok", 2, false}};  // events: counts only
+  f.frame(e);
+  auto r = f.store->message("g1", 1)->reactions;
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].count == 2);
+  CHECK(r[0].mine);   // still ours
+  e.actor = "alice";  // our other device adds another emoji
+  e.emoji = "wow";
+  e.message.version = 3;
+  e.message.reactions = {proto::Reaction{"ok", 2, false}, proto::Reaction{"wow", 1, false}};
+  f.frame(e);
+  r = f.store->message("g1", 1)->reactions;
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].mine);
+  CHECK(r[1].mine);
+}
+
+TEST_CASE("outbox: metadata over the announced limit is refused before queueing") {
+  CoreFixture f;
+  CHECK(
+      f.core->send_text("g1", "x", SendOptions{0, {}, "{\"a\":\"" + std::string(5000, 'y') + "\"}"})
+          .code() == Errc::body_too_large);
+  CHECK(f.store->op_count() == 0);
+}

@@ -25,6 +25,8 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
   me_ = store_.meta("user");
   if (std::string b = store_.meta("max_body_bytes"); !b.empty())
     std::from_chars(b.data(), b.data() + b.size(), max_body_bytes_);  // stays 0 if unreadable
+  if (std::string b = store_.meta("max_metadata_bytes"); !b.empty())
+    std::from_chars(b.data(), b.data() + b.size(), max_metadata_bytes_);
   (void)store_.prune_finished_ops(1000);
   // Ops that were in flight when the process died go back to queued: they are
   // resent with the same client_id and the server dedupes them.
@@ -130,6 +132,8 @@ void Core::schedule_reconnect(Errc reason, const std::string& detail, bool immed
     return;
   }
   std::int64_t delay = immediate ? 0 : static_cast<std::int64_t>(backoff_.next_delay_ms());
+  delay = std::max<std::int64_t>(delay, min_retry_delay_);  // the server asked us to wait
+  min_retry_delay_ = 0;
   reconnect_at_ = now() + delay;
   set_state(ConnectionState::disconnected, reason, detail, delay);
 }
@@ -191,8 +195,11 @@ void Core::on_closed(ConnId conn, std::uint16_t code, const std::string& reason)
   bool immediate = false;
   switch (code) {
     case static_cast<std::uint16_t>(proto::CloseCode::auth_failed):
+      // The protocol says: stop and report. connect() again once the token
+      // provider has a different token (the same one would be refused again).
       why = Errc::auth_failed;
       rejected_token_ = token_;
+      want_connected_ = false;
       break;
     case static_cast<std::uint16_t>(proto::CloseCode::token_expired):
       why = Errc::token_expired;
@@ -332,6 +339,10 @@ void Core::handle(const proto::Welcome& f) {
     max_body_bytes_ = f.limits.max_body_bytes;
     store_.set_meta("max_body_bytes", std::to_string(max_body_bytes_));
   }
+  if (f.limits.max_metadata_bytes != 0 && f.limits.max_metadata_bytes != max_metadata_bytes_) {
+    max_metadata_bytes_ = f.limits.max_metadata_bytes;
+    store_.set_meta("max_metadata_bytes", std::to_string(max_metadata_bytes_));
+  }
   heartbeat_ms_ = opt_.heartbeat_ms != 0 ? opt_.heartbeat_ms
                   : f.heartbeat_ms != 0  ? f.heartbeat_ms
                                          : kDefaultHeartbeatMs;
@@ -342,6 +353,7 @@ void Core::handle(const proto::Welcome& f) {
 
 void Core::handle(const proto::Notice& f) {
   if (f.code == proto::NoticeCode::token_expiring) refresh_token_now();
+  if (f.retry_after_ms != 0) min_retry_delay_ = f.retry_after_ms;
   // going_away / slow_consumer: the close that follows drives the reconnect.
 }
 
@@ -363,6 +375,7 @@ void Core::handle(const proto::ErrorFrame& f) {
     case Pending::Kind::sync:
       // Without a completed sync the client cannot go live; start over.
       sync_req_ = 0;
+      min_retry_delay_ = f.retry_after_ms;
       drop(code, "sync failed: " + f.code, 1000);
       break;
     case Pending::Kind::auth_refresh:

@@ -252,6 +252,7 @@ class Core {
   std::string token_;
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
+  std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;
   std::int64_t last_rx_ = 0;
@@ -262,6 +263,8 @@ class Core {
   bool resync_wanted_ = false;
   std::string me_;
   std::uint32_t max_body_bytes_ = 0;  // from welcome.limits (persisted); 0 = protocol maximum
+  std::uint32_t max_metadata_bytes_ = 0;
+  Result<void> check_limits(const std::string& body, const std::string& metadata) const;
 
   // outbox (open ops in memory, by id)
   std::map<OpId, OpRow> ops_;

@@ -53,15 +53,24 @@ void Core::set_op_state(OpRow& row, OpState s, std::optional<OpFailure> failure)
 
 // ---- commands --------------------------------------------------------------------
 
+// Rejected up front against the limits the server announced (welcome.limits,
+// remembered across restarts): an op that can only fail permanently would
+// hold back its channel.
+Result<void> Core::check_limits(const std::string& body, const std::string& metadata) const {
+  std::size_t max_body = max_body_bytes_ != 0 ? max_body_bytes_ : proto::kMaxBodyBytes;
+  if (body.size() > max_body)
+    return Error{Errc::body_too_large, "body exceeds " + std::to_string(max_body) + " bytes"};
+  std::size_t max_meta = max_metadata_bytes_ != 0 ? max_metadata_bytes_ : proto::kMaxMetadataBytes;
+  if (metadata.size() > max_meta)
+    return Error{Errc::body_too_large, "metadata exceeds " + std::to_string(max_meta) + " bytes"};
+  return {};
+}
+
 Result<OpId> Core::send_text(const std::string& channel, const std::string& body,
                              const SendOptions& opts) {
   if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
   if (body.empty()) return Error{Errc::invalid_argument, "body is empty"};
-  // Rejected up front when the server's announced limit is known: an op that
-  // can only fail permanently would hold back the channel.
-  std::size_t max_body = max_body_bytes_ != 0 ? max_body_bytes_ : proto::kMaxBodyBytes;
-  if (body.size() > max_body)
-    return Error{Errc::body_too_large, "body exceeds " + std::to_string(max_body) + " bytes"};
+  if (auto r = check_limits(body, opts.metadata); !r) return r.error();
   OpRow row;
   row.op.kind = OpKind::send;
   row.op.channel = channel;
@@ -85,6 +94,7 @@ static Result<void> check_ref(const MessageRef& m) {
 Result<OpId> Core::edit(const MessageRef& msg, const std::string& body,
                         const std::string& metadata) {
   if (auto r = check_ref(msg); !r) return r.error();
+  if (auto r = check_limits(body, metadata); !r) return r.error();
   if (body.empty()) return Error{Errc::invalid_argument, "body is empty"};
   OpRow row;
   row.op.kind = OpKind::edit;

@@ -198,11 +198,24 @@ void Core::remove_channel_locally(const std::string& channel) {
 // ---- live events ---------------------------------------------------------------------
 
 void Core::handle(const proto::MessageEvent& f) {
-  const proto::Message& m = f.message;
-  auto row = store_.channel(m.channel);
+  auto row = store_.channel(f.message.channel);
   if (!row) {
     request_sync();  // a channel we do not know yet: the sync brings it as `joined`
     return;
+  }
+  // Events carry reaction counts without `mine`: keep ours per emoji, and set
+  // it when the event is about our own reaction (another device of ours).
+  proto::Message m = f.message;
+  if (!m.reactions.empty()) {
+    auto held = store_.message(m.channel, m.seq);
+    for (auto& r : m.reactions) {
+      if (f.change == proto::MessageChange::reaction && f.actor == me_ && f.emoji == r.emoji) {
+        r.mine = f.action == proto::ReactAction::add;
+      } else if (held) {
+        for (const auto& h : held->reactions)
+          if (h.emoji == r.emoji) r.mine = h.mine;
+      }
+    }
   }
   Transaction tx(store_);
   // Fanned-out events carry no `mine` (only per-user replies do): keep this
