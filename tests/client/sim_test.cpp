@@ -37,6 +37,7 @@ void run_seeds(std::uint64_t from, std::uint64_t count) {
     total.ops += r.stats.ops;
     total.cuts += r.stats.cuts;
     total.crashes += r.stats.crashes;
+    total.mid_input_crashes += r.stats.mid_input_crashes;
     total.server_restarts += r.stats.server_restarts;
     total.replays += r.stats.replays;
   }
@@ -45,6 +46,7 @@ void run_seeds(std::uint64_t from, std::uint64_t count) {
     CHECK(total.ops > 40 * count);
     CHECK(total.cuts > count);
     CHECK(total.crashes > count / 4);
+    CHECK(total.mid_input_crashes > count / 10);
     CHECK(total.server_restarts > count / 10);
     CHECK(total.replays > count / 10);
   }

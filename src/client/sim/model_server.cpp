@@ -6,7 +6,6 @@ namespace chatsdk::client::sim {
 
 namespace {
 constexpr std::uint32_t kPage = 50;            // joined / too_far_behind page
-constexpr std::uint32_t kSyncLimit = 200;      // default changes per channel
 constexpr proto::Version kTooFarBehind = 1000;
 constexpr std::uint32_t kHistoryMax = 500;
 
@@ -63,7 +62,7 @@ std::vector<Outgoing> ModelServer::handle(SessionId s, const proto::ClientFrame&
     w.limits.max_frame_bytes = 65536;
     w.limits.max_body_bytes = 16384;
     w.limits.history_max = kHistoryMax;
-    w.limits.sync_channel_max = kSyncLimit;
+    w.limits.sync_channel_max = sync_limit_;
     out.push_back({s, w});
     return out;
   }
@@ -268,7 +267,7 @@ std::vector<Outgoing> ModelServer::on_sync(SessionId s, const std::string& user,
                                            const proto::Sync& f) {
   proto::SyncResult r;
   r.id = f.id;
-  std::uint32_t limit = f.limit == 0 ? kSyncLimit : f.limit;
+  std::uint32_t limit = f.limit == 0 ? sync_limit_ : f.limit;
   std::map<std::string, proto::Version> cursors;
   for (const auto& c : f.channels)
     cursors[c.channel] = c.version;

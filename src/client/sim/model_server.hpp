@@ -53,7 +53,11 @@ class ModelServer {
     std::set<std::string> members;
   };
 
-  explicit ModelServer(std::int64_t start_time_ms = 1'700'000'000'000) : now_(start_time_ms) {}
+  /// sync_limit: changes per channel per sync page when the client names none
+  /// (the real server's default is 200; smaller pages exercise `more`).
+  explicit ModelServer(std::int64_t start_time_ms = 1'700'000'000'000,
+                       std::uint32_t sync_limit = 200)
+      : now_(start_time_ms), sync_limit_(sync_limit) {}
 
   /// Creates a group channel with these members (setup, before any session).
   void add_channel(const std::string& id, const std::vector<std::string>& members);
@@ -108,6 +112,7 @@ class ModelServer {
                    std::vector<Outgoing>& out) const;
 
   std::int64_t now_;
+  std::uint32_t sync_limit_;
   std::map<std::string, ChannelState> channels_;
   std::map<SessionId, Session> sessions_;
   std::map<std::pair<std::string, std::string>, Result> dedupe_;  // (user, client_id)

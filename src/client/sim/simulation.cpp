@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <sqlite3.h>
+
 #include "client/sim/model_server.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/util/clock.hpp"
@@ -34,6 +36,7 @@ struct Issued {
   std::string client_id;
   std::string kind;
   std::string channel;
+  bool maybe = false;  // the process died inside the call: the op may not have been stored
 };
 
 struct Device {
@@ -44,6 +47,10 @@ struct Device {
   std::unique_ptr<Core> core;
   std::uint64_t incarnation = 0;  // bumped by every crash
   std::int64_t restart_at = -1;   // crashed: reopen at this time
+  // A crash inside one input: the process dies right after its N-th commit;
+  // later commits of that input roll back and none of its frames leave.
+  int commits_left = -1;
+  bool dying = false;
   std::vector<Issued> issued;
   std::map<std::string, std::vector<std::string>> sends;  // channel -> client ids, call order
   std::set<std::string> keep;     // own sends never deleted (reactions may target them)
@@ -69,7 +76,7 @@ struct Ev {
 
 class Sim {
  public:
-  explicit Sim(const SimOptions& o) : o_(o), rng_(o.seed), server_(kStartWall) {
+  explicit Sim(const SimOptions& o) : o_(o), rng_(o.seed), server_(kStartWall, o.sync_limit) {
     result_.seed = o.seed;
   }
 
@@ -177,6 +184,17 @@ void Sim::boot(std::size_t d) {
     return;
   }
   dev.store = std::move(*s);
+  dev.commits_left = -1;
+  dev.dying = false;
+  sqlite3_commit_hook(
+      dev.store->db().handle(),
+      [](void* p) -> int {
+        auto* dv = static_cast<Device*>(p);
+        if (dv->dying) return 1;  // dead processes commit nothing: roll back
+        if (dv->commits_left > 0 && --dv->commits_left == 0) dv->dying = true;
+        return 0;
+      },
+      &dev);
   CoreOptions co;
   co.device_id = dev.name;
   co.backoff = BackoffOptions{100, 5'000, 2.0};
@@ -248,6 +266,12 @@ void Sim::restart_server() {
 void Sim::drain(std::size_t d) {
   Device& dev = devices_[d];
   if (!dev.core) return;
+  if (dev.dying) {  // died inside the last input: its frames and events never left
+    trace(dev.name + " died mid-input");
+    ++result_.stats.mid_input_crashes;
+    crash(d);
+    return;
+  }
   // Actions may cause more actions only through later inputs, so one pass suffices.
   for (auto& a : dev.core->take_actions()) {
     if (auto* open = std::get_if<OpenAction>(&a)) {
@@ -412,7 +436,12 @@ void Sim::faults() {
   }
   if (chance(o_.p_crash)) {
     std::size_t d = pick(devices_.size());
-    if (devices_[d].core) crash(d);
+    if (devices_[d].core) {
+      if (chance(0.5))
+        crash(d);  // between two inputs
+      else
+        devices_[d].commits_left = static_cast<int>(rng_.uniform(1, 6));  // inside a later one
+    }
   }
   if (chance(o_.p_server_restart)) restart_server();
 }
@@ -461,19 +490,25 @@ void Sim::workload_step(int step) {
     static const char* kEmoji[] = {"+1", "heart", "tada"};
     kind = "react";
     r = core.react(MessageRef{ch, m.seq, {}}, kEmoji[pick(3)], chance(0.7));
-  } else {
+  } else if (roll < 95) {
     kind = "mark_read";
     r = core.mark_read(ch, 0);
+  } else {  // scroll up: history from the cache or the server; no op
+    trace(dev.name + " load_older " + ch);
+    (void)core.load_older(ch);
+    drain(d);
+    return;
   }
   if (!r) {  // e.g. a channel this device has not synced yet: the app is told, nothing queued
     trace(dev.name + " " + kind + " " + ch + " refused: " + r.error().message);
+    drain(d);
     return;
   }
   auto op = core.op(*r);
   std::string cid = op ? op->client_id : std::string();
   trace(dev.name + " " + kind + " " + ch + " " + cid);
   ++result_.stats.ops;
-  dev.issued.push_back({*r, cid, kind, ch});
+  dev.issued.push_back({*r, cid, kind, ch, dev.dying});
   if (kind == "send") {
     mine.push_back(cid);
     if (keep) dev.keep.insert(cid);
@@ -509,11 +544,11 @@ void Sim::check() {
       if (op.kind == "mark_read") continue;  // no client_id on the wire: checked by cursors
       issued.insert({dev.user, op.client_id});
       int n = applied[{dev.user, op.client_id}];
-      if (n != 1)
+      if (n != 1 && !(op.maybe && n == 0))
         fail(dev.name + ": " + op.kind + " " + op.client_id + " in " + op.channel +
              " applied " + std::to_string(n) + " times");
     }
-    for (const auto& p : dev.core->pending_ops())
+    for (const auto& p : dev.core->pending_ops())  // failed counts as open: nothing may fail
       fail(dev.name + ": op " + p.client_id + " still open (state " +
            std::to_string(static_cast<int>(p.state)) + ")");
     for (const auto& [ch, cids] : dev.sends) {
@@ -619,8 +654,10 @@ SimResult Sim::run() {
   // Quiesce: heal the network, bring every device back, let everything settle.
   faults_on_ = false;
   trace("quiesce");
-  for (std::size_t d = 0; d < devices_.size(); ++d)
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
     if (!devices_[d].core) boot(d);
+    devices_[d].commits_left = -1;  // disarm crashes not yet reached
+  }
   std::int64_t limit = now() + kQuiesceLimitMs;
   std::int64_t calm_since = -1;
   while (result_.failures.empty() && now() < limit) {

@@ -50,6 +50,7 @@ struct SimOptions {
   double p_replay = 0.05;         // per connect: the network replays an old mutation frame
   double p_silent_cut = 0.3;      // a cut the client only learns of from heartbeats/timeouts
   std::int64_t max_delay_ms = 120;  // one-way frame delay: uniform 1..max
+  std::uint32_t sync_limit = 8;     // server's changes per channel per sync page (paging)
 
   /// Directory for the devices' SQLite files ("" = /dev/shm when present, else the temp dir).
   std::string dir;
@@ -67,6 +68,7 @@ struct SimStats {
   std::uint64_t frames = 0;
   std::uint64_t cuts = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t mid_input_crashes = 0;  // of those, inside one input (after its N-th commit)
   std::uint64_t server_restarts = 0;
   std::uint64_t replays = 0;  // already_applied answers the server gave
   std::uint64_t ops = 0;
