@@ -54,10 +54,18 @@ void run_seeds(std::uint64_t from, std::uint64_t count) {
 
 }  // namespace
 
-TEST_CASE("sim: seeds 1-50 keep every invariant") { run_seeds(1, 50); }
-TEST_CASE("sim: seeds 51-100 keep every invariant") { run_seeds(51, 50); }
-TEST_CASE("sim: seeds 101-150 keep every invariant") { run_seeds(101, 50); }
-TEST_CASE("sim: seeds 151-200 keep every invariant") { run_seeds(151, 50); }
+TEST_CASE("sim: seeds 1-50 keep every invariant") {
+  run_seeds(1, 50);
+}
+TEST_CASE("sim: seeds 51-100 keep every invariant") {
+  run_seeds(51, 50);
+}
+TEST_CASE("sim: seeds 101-150 keep every invariant") {
+  run_seeds(101, 50);
+}
+TEST_CASE("sim: seeds 151-200 keep every invariant") {
+  run_seeds(151, 50);
+}
 
 TEST_CASE("sim: one seed replays to the same trace") {
   SimOptions o;

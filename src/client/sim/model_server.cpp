@@ -5,7 +5,7 @@
 namespace chatsdk::client::sim {
 
 namespace {
-constexpr std::uint32_t kPage = 50;            // joined / too_far_behind page
+constexpr std::uint32_t kPage = 50;  // joined / too_far_behind page
 constexpr proto::Version kTooFarBehind = 1000;
 constexpr std::uint32_t kHistoryMax = 500;
 
@@ -31,8 +31,12 @@ void ModelServer::add_channel(const std::string& id, const std::vector<std::stri
   channels_[id] = std::move(c);
 }
 
-void ModelServer::open_session(SessionId s) { sessions_[s] = Session{}; }
-void ModelServer::close_session(SessionId s) { sessions_.erase(s); }
+void ModelServer::open_session(SessionId s) {
+  sessions_[s] = Session{};
+}
+void ModelServer::close_session(SessionId s) {
+  sessions_.erase(s);
+}
 
 proto::ServerFrame ModelServer::error(proto::RequestId id, const char* code) const {
   proto::ErrorFrame e;
@@ -109,9 +113,8 @@ std::vector<Outgoing> ModelServer::on_send(SessionId s, const std::string& user,
   auto d = dedupe_.find({user, f.client_id});
   if (d != dedupe_.end()) {
     ++replays_;
-    out.push_back(
-        {s, proto::AlreadyApplied{f.id, d->second.channel, f.client_id, d->second.seq,
-                                  d->second.version}});
+    out.push_back({s, proto::AlreadyApplied{f.id, d->second.channel, f.client_id, d->second.seq,
+                                            d->second.version}});
     return out;
   }
   auto ch = channels_.find(f.channel);
@@ -145,8 +148,7 @@ std::vector<Outgoing> ModelServer::on_send(SessionId s, const std::string& user,
 std::vector<Outgoing> ModelServer::on_change(SessionId s, const std::string& user,
                                              const std::string& kind, const std::string& channel,
                                              proto::Seq seq, const std::string& client_id,
-                                             proto::RequestId id,
-                                             const proto::ClientFrame& frame) {
+                                             proto::RequestId id, const proto::ClientFrame& frame) {
   std::vector<Outgoing> out;
   auto d = dedupe_.find({user, client_id});
   if (d != dedupe_.end()) {
@@ -391,8 +393,7 @@ std::vector<Outgoing> ModelServer::on_delivered(SessionId s, const std::string& 
 void ModelServer::fan_out(const ChannelState& c, SessionId skip, const proto::ServerFrame& f,
                           std::vector<Outgoing>& out) const {
   for (const auto& [id, sess] : sessions_)
-    if (id != skip && !sess.user.empty() && c.members.count(sess.user) != 0)
-      out.push_back({id, f});
+    if (id != skip && !sess.user.empty() && c.members.count(sess.user) != 0) out.push_back({id, f});
 }
 
 }  // namespace chatsdk::client::sim

@@ -45,7 +45,7 @@ struct AppliedOp {
 class ModelServer {
  public:
   struct ChannelState {
-    proto::ChannelInfo info;  // info.last_seq / info.version are the head
+    proto::ChannelInfo info;               // info.last_seq / info.version are the head
     std::vector<proto::Message> messages;  // index = seq - 1
     std::map<std::string, std::set<std::string>> reactors;  // "seq/emoji" -> users
     std::map<std::string, proto::Seq> read_seq;             // user -> read cursor

@@ -63,18 +63,20 @@ int main(int argc, char** argv) {
     if (single || !r.ok()) {
       for (const auto& line : r.trace)
         std::printf("%s\n", line.c_str());
-      std::printf("seed %llu: %s, trace hash %016llx, %llu ops, %llu frames, %llu cuts, "
-                  "%llu crashes (%llu mid-input), %llu server restarts, %llu already_applied, %lld virtual ms\n",
-                  static_cast<unsigned long long>(r.seed), r.ok() ? "ok" : "FAILED",
-                  static_cast<unsigned long long>(r.trace_hash),
-                  static_cast<unsigned long long>(r.stats.ops),
-                  static_cast<unsigned long long>(r.stats.frames),
-                  static_cast<unsigned long long>(r.stats.cuts),
-                  static_cast<unsigned long long>(r.stats.crashes),
-                  static_cast<unsigned long long>(r.stats.mid_input_crashes),
-                  static_cast<unsigned long long>(r.stats.server_restarts),
-                  static_cast<unsigned long long>(r.stats.replays),
-                  static_cast<long long>(r.stats.virtual_ms));
+      std::printf(
+          "seed %llu: %s, trace hash %016llx, %llu ops, %llu frames, %llu cuts, "
+          "%llu crashes (%llu mid-input), %llu server restarts, %llu already_applied, %lld virtual "
+          "ms\n",
+          static_cast<unsigned long long>(r.seed), r.ok() ? "ok" : "FAILED",
+          static_cast<unsigned long long>(r.trace_hash),
+          static_cast<unsigned long long>(r.stats.ops),
+          static_cast<unsigned long long>(r.stats.frames),
+          static_cast<unsigned long long>(r.stats.cuts),
+          static_cast<unsigned long long>(r.stats.crashes),
+          static_cast<unsigned long long>(r.stats.mid_input_crashes),
+          static_cast<unsigned long long>(r.stats.server_restarts),
+          static_cast<unsigned long long>(r.stats.replays),
+          static_cast<long long>(r.stats.virtual_ms));
       for (const auto& f : r.failures)
         std::printf("  %s\n", f.c_str());
     }

@@ -62,7 +62,7 @@ struct Conn {
   std::uint64_t incarnation = 0;
   ConnId core_conn = 0;
   bool alive = true;
-  bool open = false;  // the server holds a session for it
+  bool open = false;          // the server holds a session for it
   std::int64_t last_c2s = 0;  // per-direction FIFO: TCP never reorders within a connection
   std::int64_t last_s2c = 0;
 };
@@ -109,7 +109,9 @@ class Sim {
   void crash(std::size_t d);
   void cut(std::uint64_t c, bool notify_client, bool client_closed);
   void restart_server();
-  void schedule(std::int64_t at, Ev ev) { queue_.emplace(std::make_pair(at, ++ev_seq_), std::move(ev)); }
+  void schedule(std::int64_t at, Ev ev) {
+    queue_.emplace(std::make_pair(at, ++ev_seq_), std::move(ev));
+  }
   void drain(std::size_t d);
   void deliver(const Ev& ev);
   void to_server(std::uint64_t c, const std::string& bytes);
@@ -158,7 +160,8 @@ void Sim::setup() {
   for (int c = 0; c < o_.channels; ++c) {
     std::vector<std::string> members;
     for (int u = 0; u < o_.users; ++u)  // channel c > 0 leaves out one user
-      if (c == 0 || o_.users < 2 || (u % o_.channels) != c) members.push_back(users[static_cast<std::size_t>(u)]);
+      if (c == 0 || o_.users < 2 || (u % o_.channels) != c)
+        members.push_back(users[static_cast<std::size_t>(u)]);
     server_.add_channel("c" + std::to_string(c), members);
   }
   std::string tag = "chatsdk_sim_" + std::to_string(::getpid()) + "_" + std::to_string(o_.seed);
@@ -236,6 +239,11 @@ void Sim::cut(std::uint64_t id, bool notify_client, bool client_closed) {
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (it->second.conn == id) {
       if (it->second.kind == Ev::Kind::to_server) c2s.push_back(it->second.bytes);
+      if (it->second.kind == Ev::Kind::to_client && chance(0.2)) {
+        it->second.ok = true;  // still reaches the client, late: it must ignore the old link
+        ++it;
+        continue;
+      }
       it = queue_.erase(it);
     } else {
       ++it;
@@ -366,7 +374,7 @@ void Sim::deliver(const Ev& ev) {
       }
       return;
     case Ev::Kind::to_client: {
-      if (!current || !c.alive) return;
+      if (!current || (!c.alive && !ev.ok)) return;
       trace("s2c " + std::to_string(ev.conn) + " " + ev.bytes);
       auto f = proto::decode_server(ev.bytes);
       if (!f) {
@@ -518,8 +526,8 @@ void Sim::workload_step(int step) {
 
 bool Sim::settled() const {
   for (const auto& [at, ev] : queue_) {  // heartbeats never stop: they do not count
-    bool heartbeat = ev.bytes.rfind(R"({"type":"ping")", 0) == 0 ||
-                     ev.bytes.rfind(R"({"type":"pong")", 0) == 0;
+    bool heartbeat =
+        ev.bytes.rfind(R"({"type":"ping")", 0) == 0 || ev.bytes.rfind(R"({"type":"pong")", 0) == 0;
     if (!heartbeat) return false;
   }
   for (const auto& d : devices_) {
@@ -545,8 +553,8 @@ void Sim::check() {
       issued.insert({dev.user, op.client_id});
       int n = applied[{dev.user, op.client_id}];
       if (n != 1 && !(op.maybe && n == 0))
-        fail(dev.name + ": " + op.kind + " " + op.client_id + " in " + op.channel +
-             " applied " + std::to_string(n) + " times");
+        fail(dev.name + ": " + op.kind + " " + op.client_id + " in " + op.channel + " applied " +
+             std::to_string(n) + " times");
     }
     for (const auto& p : dev.core->pending_ops())  // failed counts as open: nothing may fail
       fail(dev.name + ": op " + p.client_id + " still open (state " +

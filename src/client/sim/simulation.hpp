@@ -7,7 +7,8 @@
 // delays frames, cuts connections (frames in flight lost, or a prefix of the
 // client's frames reaching the server with the replies lost), refuses
 // connects, replays earlier mutation frames to the server (stale resends) and
-// interleaves connections in any order; client process crashes between any two
+// interleaves connections in any order, and lets frames of a dead connection
+// reach the client late (it must ignore them); client process crashes between any two
 // inputs (the Core and Store are dropped and the same file reopened); and a
 // random workload of sends, edits, deletes, reactions and mark_read. After the
 // workload the network heals and everything settles; then the invariants are
@@ -38,19 +39,19 @@ struct SimOptions {
   std::uint64_t seed = 1;
   int users = 3;
   int devices_per_user = 2;
-  int channels = 3;  // each user is in every channel but one (channel 0: everyone)
-  int workload_steps = 60;  // app commands issued across all devices
+  int channels = 3;            // each user is in every channel but one (channel 0: everyone)
+  int workload_steps = 60;     // app commands issued across all devices
   std::int64_t step_ms = 250;  // mean virtual time between commands
 
   // Fault rates (per workload step unless noted).
-  double p_cut = 0.06;            // cut a random live connection
-  double p_crash = 0.03;          // crash a random device
+  double p_cut = 0.06;    // cut a random live connection
+  double p_crash = 0.03;  // crash a random device
   double p_server_restart = 0.01;
-  double p_connect_fail = 0.15;   // per connect attempt
-  double p_replay = 0.05;         // per connect: the network replays an old mutation frame
-  double p_silent_cut = 0.3;      // a cut the client only learns of from heartbeats/timeouts
+  double p_connect_fail = 0.15;     // per connect attempt
+  double p_replay = 0.05;           // per connect: the network replays an old mutation frame
+  double p_silent_cut = 0.3;        // a cut the client only learns of from heartbeats/timeouts
   std::int64_t max_delay_ms = 120;  // one-way frame delay: uniform 1..max
-  std::uint32_t sync_limit = 8;     // server's changes per channel per sync page (paging)
+  std::uint32_t sync_limit = 3;     // server's changes per channel per sync page (paging)
 
   /// Directory for the devices' SQLite files ("" = /dev/shm when present, else the temp dir).
   std::string dir;
@@ -77,7 +78,7 @@ struct SimStats {
 
 struct SimResult {
   std::uint64_t seed = 0;
-  std::uint64_t trace_hash = 0;  // FNV-1a over every delivered frame and fault, in order
+  std::uint64_t trace_hash = 0;       // FNV-1a over every delivered frame and fault, in order
   std::vector<std::string> failures;  // broken invariants; empty = the history passed
   std::vector<std::string> trace;     // when SimOptions::keep_trace
   SimStats stats;
