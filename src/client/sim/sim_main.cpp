@@ -4,6 +4,7 @@
 //
 //   chatsdk_sim --seeds 5000 [--from 1] [--steps 60]
 //   chatsdk_sim --seed 1234 --trace
+//   chatsdk_sim --seeds 500 --hostile     (3x the faults, links up to 2 s slow)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,7 +17,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: chatsdk_sim [--seeds N] [--from S] [--seed S] [--steps K] [--users U]\n"
-               "                   [--devices D] [--trace]\n"
+               "                   [--devices D] [--hostile] [--trace]\n"
                "  CHATSDK_SIM_SEED=S in the environment runs only seed S.\n");
   return 2;
 }
@@ -40,6 +41,13 @@ int main(int argc, char** argv) {
     bool has_value = i + 1 < argc;
     if (a == "--trace") {
       base.keep_trace = true;
+    } else if (a == "--hostile") {  // three times the faults, slow links
+      base.p_cut *= 3;
+      base.p_crash *= 3;
+      base.p_server_restart *= 3;
+      base.p_connect_fail *= 2;
+      base.p_replay *= 3;
+      base.max_delay_ms = 2'000;
     } else if (has_value && number(argv[i + 1], v) &&
                (a == "--seeds" || a == "--from" || a == "--seed" || a == "--steps" ||
                 a == "--users" || a == "--devices")) {
