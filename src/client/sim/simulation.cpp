@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "client/core/list_diff.hpp"
 #include "client/sim/model_server.hpp"
 #include "common/protocol/codec.hpp"
 #include "common/util/clock.hpp"
@@ -55,6 +56,9 @@ struct Device {
   std::map<std::string, std::vector<std::string>> sends;  // channel -> client ids, call order
   std::set<std::string> keep;     // own sends never deleted (reactions may target them)
   std::set<std::string> deleted;  // own sends this device deleted
+  // The app's view of the view-models, built only from the diffs (reset on boot).
+  std::map<std::string, std::vector<TimelineItem>> timelines;
+  std::vector<ChannelItem> channel_list;
 };
 
 struct Conn {
@@ -223,6 +227,8 @@ void Sim::crash(std::size_t d) {
   // exactly like a killed process. SQLite's journal makes the file consistent.
   dev.core.reset();
   dev.store.reset();
+  dev.timelines.clear();
+  dev.channel_list.clear();
   ++dev.incarnation;
   dev.restart_at = now() + static_cast<std::int64_t>(rng_.uniform(0, 3'000));
 }
@@ -307,6 +313,8 @@ void Sim::drain(std::size_t d) {
   }
   while (auto e = dev.core->next_event()) {
     trace(dev.name + " event " + std::to_string(e->index()));
+    if (auto* t = std::get_if<TimelineDiff>(&*e)) apply_diff(dev.timelines[t->channel], t->ops);
+    if (auto* l = std::get_if<ChannelListDiff>(&*e)) apply_diff(dev.channel_list, l->ops);
     if (o_.on_event) o_.on_event(dev.name, *e);
   }
 }
@@ -631,6 +639,9 @@ void Sim::check() {
         if (item.message.seq < prev) fail(where + "timeline out of seq order");
         prev = item.message.seq;
       }
+      if (dev.timelines[id] != tl)
+        fail(where + "timeline built from diffs (" + std::to_string(dev.timelines[id].size()) +
+             " items) differs from the core's (" + std::to_string(tl.size()) + ")");
       auto ch = dev.core->channel(id);
       if (!ch) {
         fail(where + "channel missing on the device");
@@ -644,6 +655,11 @@ void Sim::check() {
              std::to_string(read) + "/" + std::to_string(unread) + "/" +
              std::to_string(c.info.last_seq));
     }
+    std::vector<Channel> from_diffs;
+    for (const auto& item : dev.channel_list)
+      from_diffs.push_back(item.channel);
+    if (from_diffs != dev.core->channels())
+      fail(dev.name + ": channel list built from diffs differs from the cache's");
     if (o_.check)
       for (auto& f : o_.check(dev.name, *dev.core, *dev.store))
         fail(dev.name + ": " + f);

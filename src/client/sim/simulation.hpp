@@ -91,7 +91,8 @@ struct SimResult {
 /// - per channel, each device's sends got increasing seqs in call order;
 /// - every device's cache holds each message exactly once, in seq order, gapless
 ///   up to the head, each at the server's latest version (body, deleted, reactions);
-/// - every device's read cursor and unread count equal the server's.
+/// - every device's read cursor and unread count equal the server's;
+/// - the timelines and channel list rebuilt from the diff events alone equal the core's.
 SimResult run_simulation(const SimOptions& options);
 
 /// The seed from CHATSDK_SIM_SEED, if set (to replay one failing history).
