@@ -92,3 +92,20 @@ TEST_CASE("sim: the invariant checks catch a broken client") {
   REQUIRE(r.failures.size() == 1);
   CHECK(r.failures[0] == "u1.d0: planted");
 }
+
+TEST_CASE("sim: a server that forgets client_ids on restart is caught") {
+  int caught = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.p_server_restart = 0.05;
+    o.break_server_dedupe = true;
+    for (const auto& f : run_simulation(o).failures)
+      if (f.find("applied 2 times") != std::string::npos) {
+        ++caught;
+        break;
+      }
+  }
+  MESSAGE(caught << " of 40 broken-server histories caught");
+  CHECK(caught > 0);
+}

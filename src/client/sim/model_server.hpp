@@ -66,7 +66,13 @@ class ModelServer {
   void open_session(SessionId s);
   void close_session(SessionId s);
   /// Drops every live session; durable state stays.
-  void restart() { sessions_.clear(); }
+  void restart() {
+    sessions_.clear();
+    if (broken_dedupe_) dedupe_.clear();
+  }
+  /// A deliberately wrong server for the harness's self-test: restarts forget
+  /// which client_ids were applied, so resends apply twice.
+  void break_dedupe() { broken_dedupe_ = true; }
 
   std::vector<Outgoing> handle(SessionId s, const proto::ClientFrame& frame);
 
@@ -118,6 +124,7 @@ class ModelServer {
   std::map<std::pair<std::string, std::string>, Result> dedupe_;  // (user, client_id)
   std::vector<AppliedOp> applied_;
   std::uint64_t replays_ = 0;
+  bool broken_dedupe_ = false;
 };
 
 }  // namespace chatsdk::client::sim

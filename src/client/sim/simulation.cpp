@@ -82,6 +82,7 @@ class Sim {
  public:
   explicit Sim(const SimOptions& o) : o_(o), rng_(o.seed), server_(kStartWall, o.sync_limit) {
     result_.seed = o.seed;
+    if (o.break_server_dedupe) server_.break_dedupe();
   }
 
   SimResult run();

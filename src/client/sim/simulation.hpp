@@ -55,6 +55,9 @@ struct SimOptions {
 
   /// Directory for the devices' SQLite files ("" = /dev/shm when present, else the temp dir).
   std::string dir;
+  /// Self-test of the harness: the model server forgets its dedupe table on
+  /// restart (a real server bug class); the invariants must then fail.
+  bool break_server_dedupe = false;
   /// Keep a readable trace (one line per network/fault step) in SimResult::trace.
   bool keep_trace = false;
 
