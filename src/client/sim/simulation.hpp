@@ -4,13 +4,16 @@
 // One seed drives everything: a virtual clock; a model server (in memory,
 // protocol-faithful, restartable with durable state kept); N users x M
 // devices, each a real client Core over a real SQLite file; a network that
-// delays frames, cuts connections (frames in flight lost, or a prefix of the
-// client's frames reaching the server with the replies lost), refuses
-// connects, replays earlier mutation frames to the server (stale resends) and
-// interleaves connections in any order, and lets frames of a dead connection
-// reach the client late (it must ignore them); client process crashes between any two
-// inputs (the Core and Store are dropped and the same file reopened); and a
-// random workload of sends, edits, deletes, reactions and mark_read. After the
+// carries encoded frames (the real codec both ways), delays them, cuts
+// connections (frames in flight lost, or a prefix of the client's frames
+// reaching the server with the replies lost), refuses connects, replays
+// earlier mutation frames to the server (stale resends), interleaves
+// connections in any order and lets frames of a dead connection reach the
+// client late (it must ignore them); client process crashes, between two
+// inputs or inside one right after its N-th SQLite commit (later commits roll
+// back, none of its frames leave), after which the Core and Store are dropped
+// and the same file reopened; and a random workload of sends, edits, deletes,
+// reactions, mark_read and load_older. After the
 // workload the network heals and everything settles; then the invariants are
 // checked (see SimResult::failures). The same seed gives the same trace hash.
 //
