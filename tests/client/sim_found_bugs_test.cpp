@@ -1,4 +1,9 @@
 // Core regressions the seeded simulation found, pinned as unit tests.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "core_fixture.hpp"
 
 using namespace chatsdk;
@@ -86,4 +91,40 @@ TEST_CASE("sim regressions: a per-user copy at the same version corrects mine") 
   f.frame(r);
   CHECK(mine(*f.store, "tada"));
   CHECK_FALSE(mine(*f.store, "+1"));
+}
+
+// sim seed 134: mark_read committed the local read cursor and its outbox op
+// separately; a crash in between left the badge at zero while the server
+// (and every other device) still counted the message unread, for good.
+TEST_CASE("sim regressions: mark_read's cursor and op survive a crash together or not at all") {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("chatsdk_sim_mark_read_" + std::to_string(::getpid()) + ".db"))
+                         .string();
+  for (const char* s : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + s);
+  {
+    CoreFixture f(path);
+    f.go_live(
+        {CoreFixture::joined("g", {msg("g", 1, 2, "bob", "a"), msg("g", 2, 3, "bob", "b")}, 3)});
+    f.core->disconnect();  // keep the op in the outbox
+    f.pump();
+    // The process dies right after the first commit of mark_read: later commits roll back.
+    static int commits = 0;
+    commits = 0;
+    sqlite3_commit_hook(
+        f.store->db().handle(), [](void*) -> int { return ++commits > 1 ? 1 : 0; }, nullptr);
+    (void)f.core->mark_read("g", 0);
+    sqlite3_commit_hook(f.store->db().handle(), nullptr, nullptr);
+  }
+  CoreFixture g(path);  // reopen after the "crash"
+  auto ch = g.core->channel("g");
+  REQUIRE(ch.has_value());
+  bool op_stored = false;
+  for (auto& o : g.core->pending_ops())
+    op_stored = op_stored || o.kind == OpKind::mark_read;
+  CHECK(op_stored == (ch->read_seq == 2));  // both or neither
+  g.core.reset();
+  g.store.reset();
+  for (const char* s : {"", "-wal", "-shm"})
+    std::filesystem::remove(path + s);
 }

@@ -218,21 +218,7 @@ void Core::handle(const proto::MessageEvent& f) {
     }
   }
   Transaction tx(store_);
-  // Fanned-out events carry no `mine` (only per-user replies do): keep this
-  // user's flags from the cache, and take the event's word when we acted.
-  proto::Message merged = m;
-  if (!merged.reactions.empty()) {
-    auto old = store_.message(m.channel, m.seq);
-    for (auto& r : merged.reactions) {
-      r.mine = false;
-      if (old)
-        for (const auto& o : old->reactions)
-          if (o.emoji == r.emoji) r.mine = o.mine;
-      if (f.change == proto::MessageChange::reaction && f.actor == me_ && r.emoji == f.emoji)
-        r.mine = f.action == proto::ReactAction::add;
-    }
-  }
-  apply_message(merged);
+  apply_message(m);
   Channel& c = row->channel;
   if (f.change == proto::MessageChange::created && m.seq > c.last_seq) {
     c.last_seq = m.seq;

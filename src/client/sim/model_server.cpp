@@ -31,6 +31,21 @@ void ModelServer::add_channel(const std::string& id, const std::vector<std::stri
   channels_[id] = std::move(c);
 }
 
+void ModelServer::preload(const std::string& channel, const std::string& sender, int n) {
+  ChannelState& c = channels_.at(channel);
+  for (int i = 0; i < n; ++i) {
+    proto::Message m;
+    m.channel = channel;
+    m.seq = ++c.info.last_seq;
+    m.version = ++c.info.version;
+    m.sender = sender;
+    m.client_id = "pre." + channel + "." + std::to_string(m.seq);
+    m.body = "old " + std::to_string(m.seq);
+    m.created_at = now_ - 1'000'000 + static_cast<std::int64_t>(m.seq);
+    c.messages.push_back(std::move(m));
+  }
+}
+
 void ModelServer::open_session(SessionId s) {
   sessions_[s] = Session{};
 }

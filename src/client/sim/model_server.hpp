@@ -61,6 +61,8 @@ class ModelServer {
 
   /// Creates a group channel with these members (setup, before any session).
   void add_channel(const std::string& id, const std::vector<std::string>& members);
+  /// Appends `n` messages from `sender` (setup: history older than the simulation).
+  void preload(const std::string& channel, const std::string& sender, int n);
   void set_time(std::int64_t wall_ms) { now_ = wall_ms; }
 
   void open_session(SessionId s);

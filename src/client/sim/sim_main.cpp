@@ -17,7 +17,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: chatsdk_sim [--seeds N] [--from S] [--seed S] [--steps K] [--users U]\n"
-               "                   [--devices D] [--hostile] [--trace]\n"
+               "                   [--devices D] [--preload M] [--hostile] [--trace]\n"
                "  CHATSDK_SIM_SEED=S in the environment runs only seed S.\n");
   return 2;
 }
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
       base.max_delay_ms = 2'000;
     } else if (has_value && number(argv[i + 1], v) &&
                (a == "--seeds" || a == "--from" || a == "--seed" || a == "--steps" ||
-                a == "--users" || a == "--devices")) {
+                a == "--users" || a == "--devices" || a == "--preload")) {
       ++i;
       if (a == "--seeds") seeds = v;
       if (a == "--from") from = v;
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
       if (a == "--steps") base.workload_steps = static_cast<int>(v);
       if (a == "--users") base.users = static_cast<int>(v);
       if (a == "--devices") base.devices_per_user = static_cast<int>(v);
+      if (a == "--preload") base.preload = static_cast<int>(v);
     } else {
       return usage();
     }

@@ -58,6 +58,7 @@ struct Device {
   std::set<std::string> deleted;  // own sends this device deleted
   // The app's view of the view-models, built only from the diffs (reset on boot).
   std::map<std::string, std::vector<TimelineItem>> timelines;
+  std::set<std::string> opened;  // timelines open in this incarnation
   std::vector<ChannelItem> channel_list;
 };
 
@@ -169,6 +170,7 @@ void Sim::setup() {
         members.push_back(users[static_cast<std::size_t>(u)]);
     server_.add_channel("c" + std::to_string(c), members);
   }
+  if (o_.preload > 0 && o_.channels > 0) server_.preload("c0", users.front(), o_.preload);
   std::string tag = "chatsdk_sim_" + std::to_string(::getpid()) + "_" + std::to_string(o_.seed);
   for (const auto& u : users)
     for (int k = 0; k < o_.devices_per_user; ++k) {
@@ -212,8 +214,6 @@ void Sim::boot(std::size_t d) {
   dev.restart_at = -1;
   trace(dev.name + " boot " + std::to_string(dev.incarnation));
   dev.core->connect();
-  for (const auto& ch : channels_of(dev.user))
-    (void)dev.core->open_timeline(ch);  // views run too: their code paths see every input
   drain(d);
 }
 
@@ -229,6 +229,7 @@ void Sim::crash(std::size_t d) {
   dev.core.reset();
   dev.store.reset();
   dev.timelines.clear();
+  dev.opened.clear();
   dev.channel_list.clear();
   ++dev.incarnation;
   dev.restart_at = now() + static_cast<std::int64_t>(rng_.uniform(0, 3'000));
@@ -312,6 +313,11 @@ void Sim::drain(std::size_t d) {
           cut(id, false, true);
     }
   }
+  // The app opens each channel's timeline as soon as the channel is known (from
+  // the cache at boot, else from the first sync): views see every later input.
+  for (const auto& ch : channels_of(dev.user))
+    if (dev.opened.count(ch) == 0 && dev.core->channel(ch) && dev.core->open_timeline(ch))
+      dev.opened.insert(ch);
   while (auto e = dev.core->next_event()) {
     trace(dev.name + " event " + std::to_string(e->index()));
     if (auto* t = std::get_if<TimelineDiff>(&*e)) apply_diff(dev.timelines[t->channel], t->ops);
@@ -512,7 +518,8 @@ void Sim::workload_step(int step) {
     r = core.mark_read(ch, 0);
   } else {  // scroll up: history from the cache or the server; no op
     trace(dev.name + " load_older " + ch);
-    (void)core.load_older(ch);
+    for (std::uint64_t k = rng_.uniform(1, 3); k > 0; --k)  // a fling: a page or three
+      (void)core.load_older(ch);
     drain(d);
     return;
   }
@@ -627,6 +634,7 @@ void Sim::check() {
       if (!c.messages.empty() && expect != c.info.last_seq + 1)
         fail(where + "cache ends at seq " + std::to_string(expect - 1) + ", server at " +
              std::to_string(c.info.last_seq));
+      if (dev.opened.count(id) == 0) fail(where + "timeline never opened");
       auto tl = dev.core->timeline(id);
       std::set<Seq> seen;
       Seq prev = 0;

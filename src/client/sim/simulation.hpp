@@ -54,7 +54,9 @@ struct SimOptions {
   double p_replay = 0.05;           // per connect: the network replays an old mutation frame
   double p_silent_cut = 0.3;        // a cut the client only learns of from heartbeats/timeouts
   std::int64_t max_delay_ms = 120;  // one-way frame delay: uniform 1..max
-  std::uint32_t sync_limit = 3;     // server's changes per channel per sync page (paging)
+  std::uint32_t sync_limit = 3;
+  int preload = 0;  // messages already in channel 0 before the history starts     // server's
+                    // changes per channel per sync page (paging)
 
   /// Directory for the devices' SQLite files ("" = /dev/shm when present, else the temp dir).
   std::string dir;
