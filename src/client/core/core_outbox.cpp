@@ -132,6 +132,9 @@ Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
   auto ch = store_.channel(channel);
   if (!ch) return Error{Errc::not_found, "unknown channel"};
   if (seq == 0 || seq > ch->channel.last_seq) seq = ch->channel.last_seq;
+  // The local cursor and the op that carries it commit together: a crash
+  // between them left the badge at zero while the server never heard of it.
+  Transaction tx(store_);
   // Apply locally at once (badge goes to zero offline too); the op carries it.
   if (seq > ch->channel.read_seq) {
     ch->channel.read_seq = seq;
@@ -150,6 +153,7 @@ Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
         (void)store_.update_op(row);
         emit(OpChanged{row.op});
       }
+      if (auto c = tx.commit(); !c) return c.error();
       flush_views();
       return id;
     }
@@ -159,7 +163,10 @@ Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
   row.op.channel = channel;
   row.op.seq = seq;
   row.lane = "read:" + channel;  // receipts never wait behind a failed send
-  return enqueue(std::move(row));
+  auto id = enqueue(std::move(row));
+  if (!id) return id;  // the transaction rolls the local cursor back too
+  if (auto c = tx.commit(); !c) return c.error();
+  return id;
 }
 
 Result<OpId> Core::create_group(const std::string& channel_id, const std::string& name,

@@ -221,7 +221,10 @@ bool Store::upsert_message(const Message& m, bool mentions_me) {
       "edited_at=excluded.edited_at, deleted=excluded.deleted, reply_to=excluded.reply_to, "
       "reply_count=excluded.reply_count, reactions=excluded.reactions, "
       "mentions=excluded.mentions, metadata=excluded.metadata, mentions_me=excluded.mentions_me "
-      "WHERE excluded.version > messages.version");
+      // Equal version: a per-user copy (sync, history) may correct `mine`, which
+      // fanned-out events do not carry.
+      "WHERE excluded.version > messages.version OR (excluded.version = messages.version "
+      "AND excluded.reactions IS NOT messages.reactions)");
   s.bind(1, m.channel)
       .bind(2, m.seq)
       .bind(3, m.version)
