@@ -37,7 +37,10 @@ release: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-run: release
+# Builds only what `make run` and the README's two-terminal chat need.
+run: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target chatsdk-server chatsdk_chat
 	@./scripts/run-server.sh $(HOST) $(PORT)
 
 fuzz: deps
