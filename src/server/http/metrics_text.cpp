@@ -49,6 +49,9 @@ std::string render_metrics(const Metrics& m, const ProcessStats& p) {
   counter(out, "chatsdk_slow_consumer_disconnects_total",
           "Sessions closed because their send queue overflowed.", m.slow_consumer_disconnects);
   counter(out, "chatsdk_rate_limited_total", "Frames rejected by rate limits.", m.rate_limited);
+  counter(out, "chatsdk_refused_fd_limit_total",
+          "Connections closed on accept because the process is near its fd limit.",
+          m.refused_fd_limit);
   counter(out, "chatsdk_commits_total", "Store transactions committed.", load(m.commits));
   counter(out, "chatsdk_commit_failures_total", "Store transactions that failed.",
           load(m.commit_failures));

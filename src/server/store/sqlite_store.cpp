@@ -146,7 +146,7 @@ void SqliteStore::write(WriteOp op, std::function<void(WriteResult)> done) {
     std::lock_guard lk(wmu_);
     if (running_ && !wstop_) {
       wq_.push_back(PendingWrite{std::move(op), std::move(done)});
-      wcv_.notify_one();
+      if (wq_.size() >= wake_at_) wcv_.notify_one();
       return;
     }
   }
@@ -224,6 +224,7 @@ void SqliteStore::writer_loop() {
   for (;;) {
     {
       std::unique_lock lk(wmu_);
+      wake_at_ = 1;
       wcv_.wait(lk, [&] { return !wq_.empty() || wstop_; });
       if (wq_.empty()) break;  // stopping and drained
       auto take = [&] {
@@ -236,6 +237,7 @@ void SqliteStore::writer_loop() {
       // Under load, give the batch a moment to fill; when idle, commit now.
       if (batch.size() < max_ops && previous > 1 && max_delay.count() > 0 && !wstop_) {
         const auto deadline = Clock::now() + max_delay;
+        wake_at_ = max_ops - batch.size();
         wcv_.wait_until(lk, deadline,
                         [&] { return wq_.size() + batch.size() >= max_ops || wstop_; });
         take();

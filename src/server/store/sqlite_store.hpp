@@ -81,6 +81,11 @@ class SqliteStore final : public Store {
   std::mutex wmu_;
   std::condition_variable wcv_;
   std::deque<PendingWrite> wq_;
+  /// Queue length at which write() wakes the writer (guarded by wmu_): 1 while
+  /// it sleeps idle, the ops still missing while it fills a group-commit batch.
+  /// Waking it for every op made a futex wake and two context switches per
+  /// message, a third of the writer's CPU at 2,000 msgs/s.
+  std::size_t wake_at_ = 1;
   bool wstop_ = false;
 
   std::mutex rmu_;
