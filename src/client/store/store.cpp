@@ -160,6 +160,13 @@ std::optional<ChannelRow> Store::channel(const std::string& id) {
   return out;
 }
 
+std::optional<ChannelRow> Store::channel_row(const std::string& id) {
+  auto s = db_.prepare("SELECT " CHANNEL_COLS " FROM channels WHERE id = ?1");
+  s.bind(1, id);
+  if (s.step()) return read_channel_row(s);
+  return std::nullopt;
+}
+
 void Store::upsert_channel(const ChannelRow& r) {
   const Channel& c = r.channel;
   db_.prepare("INSERT OR REPLACE INTO channels(" CHANNEL_COLS
