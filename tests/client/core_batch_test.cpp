@@ -121,13 +121,20 @@ TEST_CASE("batch: a poll's inputs commit once - at end_batch - and are durable t
   f.go_live({CoreFixture::joined("g1", {msg("g1", 1, 1, "bob", "a")}, 1)});
   int commits = 0;
   sqlite3_commit_hook(f.store->db().handle(), count_commits, &commits);
+  auto synchronous = [&] {
+    auto s = f.store->db().prepare("PRAGMA synchronous");
+    return s.step() ? s.i64(0) : -1;
+  };
+  CHECK(synchronous() == 2);  // FULL: an op is on disk when the call returns
   f.core->begin_batch();
+  CHECK(synchronous() == 1);  // NORMAL: the batch holds only what the server gives back
   for (Seq s = 2; s <= 21; ++s)
     f.core->on_frame(f.conn, created("g1", s, s));
   CHECK(commits == 0);
   CHECK(read_back(path, "g1").max_seq == 1);  // another connection sees nothing yet
   f.core->end_batch();
   CHECK(commits == 1);
+  CHECK(synchronous() == 2);
   sqlite3_commit_hook(f.store->db().handle(), nullptr, nullptr);
   Durable d = read_back(path, "g1");
   CHECK(d.max_seq == 21);

@@ -4,6 +4,7 @@
 // channel cursor only moves forward, and only over contiguous versions (a live
 // event whose version skips ahead triggers a sync instead of advancing it).
 #include <algorithm>
+#include <optional>
 
 #include "client/core/convert.hpp"
 #include "client/core/core.hpp"
@@ -175,15 +176,18 @@ void Core::flush_delivered() {
   delivered_flush_at_ = -1;
   if (!live()) return;
   proto::MarkDelivered md;
-  Transaction tx(store_);
+  // Delivered cursors are what the server is told next: losing them to a
+  // power cut only means telling it again. Committed like a poll batch
+  // (no fsync), so this timer never pays for the batches before it.
+  const bool own = !store_.in_transaction() && store_.begin_batch().ok();
   for (const auto& [ch, seq] : delivered_local_) {
     auto row = store_.channel_row(ch);
     if (!row || row->channel.delivered_seq >= seq) continue;
     row->channel.delivered_seq = seq;
-    store_.upsert_channel(*row);
+    store_.update_channel_counters(*row);
     md.cursors.push_back(proto::SeqCursor{ch, seq});
   }
-  (void)tx.commit();
+  if (own && !store_.commit_batch()) store_.rollback_batch();
   delivered_local_.clear();
   if (!md.cursors.empty()) send(std::move(md));
 }
@@ -226,7 +230,11 @@ void Core::handle(const proto::MessageEvent& f) {
       }
     }
   }
-  Transaction tx(store_);
+  // Inside a poll batch the batch's transaction makes this input atomic:
+  // every write below runs (no early return), so a savepoint of its own would
+  // only cost a statement journal per message.
+  std::optional<Transaction> tx;
+  if (!batch_tx_) tx.emplace(store_);
   // Neither apply_message nor what it may call (resolving our own op) writes
   // the channel row, so `row` is still current after it.
   const bool appended = apply_message(m, f.change == proto::MessageChange::created);
@@ -253,8 +261,8 @@ void Core::handle(const proto::MessageEvent& f) {
   } else if (m.version > row->cursor + 1) {
     request_sync();
   }
-  if (row_changed) store_.upsert_channel(*row);
-  (void)tx.commit();
+  if (row_changed) store_.update_channel_counters(*row);
+  if (tx) (void)tx->commit();
   if (appended)
     dirty_channels_.insert(m.channel);  // the list row; the timeline got the append
   else

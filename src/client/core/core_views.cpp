@@ -156,7 +156,7 @@ void Core::begin_batch() {
   batch_actions_ = actions_.size();
   // One transaction for the whole batch: a poll that read 20 messages pays
   // for one commit, not 20. (When it cannot start, each input commits alone.)
-  batch_tx_ = !store_.in_transaction() && store_.begin().ok();
+  batch_tx_ = !store_.in_transaction() && store_.begin_batch().ok();
 }
 
 void Core::end_batch() {
@@ -168,9 +168,9 @@ void Core::end_batch() {
 void Core::commit_batch() {
   if (!batch_tx_) return;
   batch_tx_ = false;
-  auto r = store_.commit();
+  auto r = store_.commit_batch();
   if (r) return;
-  store_.rollback();
+  store_.rollback_batch();
   // Nothing the batch wrote is in the cache. Its frames (acks, cursors,
   // dispatched ops) must not leave; the outbox in memory may be ahead of the
   // cache, so it is reloaded; views are rebuilt from the cache; and a new
