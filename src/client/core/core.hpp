@@ -307,8 +307,8 @@ class Core {
   // view-models
   std::map<std::string, TimelineView> timelines_;
   std::vector<ChannelItem> channel_list_;
-  bool list_rebuild_ = false;             // re-read every channel (eviction)
-  std::set<std::string> dirty_channels_;  // re-read just these rows
+  bool list_rebuild_ = false;              // re-read every channel (eviction)
+  std::set<std::string> dirty_channels_;   // re-read just these rows
   std::set<std::string> dirty_timelines_;  // rebuilt from the store
   // Live messages that only extend an open timeline at the bottom, applied to
   // the view without re-reading its window (unless it is rebuilt anyway).

@@ -196,7 +196,7 @@ void Core::commit_batch() {
 // and the caller marks the timeline for a rebuild from the store.
 bool Core::note_append(Message m) {
   auto it = timelines_.find(m.channel);
-  if (it == timelines_.end()) return true;  // no timeline to update
+  if (it == timelines_.end()) return true;                   // no timeline to update
   if (dirty_timelines_.count(m.channel) != 0) return false;  // rebuilt anyway
   if (!me_.empty() && m.sender == me_ && !m.client_id.empty()) return false;
   // The view holds what the store reads back: ids and emoji never carry the

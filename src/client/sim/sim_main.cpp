@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
         std::printf("%s\n", line.c_str());
       std::printf(
           "seed %llu: %s, trace hash %016llx, %llu ops, %llu frames, %llu cuts, "
-          "%llu crashes (%llu mid-input, %llu mid-batch), %llu poll batches, %llu server restarts, %llu already_applied, %lld virtual "
+          "%llu crashes (%llu mid-input, %llu mid-batch), %llu poll batches, %llu server restarts, "
+          "%llu already_applied, %lld virtual "
           "ms\n",
           static_cast<unsigned long long>(r.seed), r.ok() ? "ok" : "FAILED",
           static_cast<unsigned long long>(r.trace_hash),

@@ -452,9 +452,9 @@ void Sim::deliver_batch(Ev first) {
   ++result_.stats.batches;
   trace(dev.name + " poll " + std::to_string(batch.size()));
   dev.core->begin_batch();
-  const std::size_t crash_after =
-      dev.batch_crash_after > 0 && dev.batch_crash_after <= batch.size() ? dev.batch_crash_after
-                                                                           : 0;
+  const std::size_t crash_after = dev.batch_crash_after > 0 && dev.batch_crash_after <= batch.size()
+                                      ? dev.batch_crash_after
+                                      : 0;
   std::size_t fed = 0;
   for (const Ev& ev : batch) {
     ++fed;

@@ -77,7 +77,7 @@ class Db {
   bool in_transaction() const noexcept;
   /// A nested transaction inside the open one (SQL savepoints, which nest).
   Result<void> savepoint();
-  Result<void> release();         // keeps the savepoint's writes in the outer transaction
+  Result<void> release();       // keeps the savepoint's writes in the outer transaction
   void rollback_to() noexcept;  // undoes them and ends the savepoint
 
   /// Resets every cached statement (releases read locks) — used before suspend.
