@@ -616,7 +616,7 @@ std::size_t Store::evict_oldest(std::size_t n,
 // ---- suspension --------------------------------------------------------------------------
 
 void Store::quiesce() noexcept {
-  db_.rollback();
+  rollback_batch();  // (also back to synchronous=FULL if a batch was open)
   db_.reset_all();
   if (db_.handle() != nullptr)
     sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
