@@ -92,9 +92,13 @@ struct Client::Impl {
           }
           break;
       }
-      run_actions_locked();  // replies go out in the order inputs arrived
     }
-    core->end_batch();  // view-models rebuilt once for everything read
+    // The batch's cache writes commit here, in one transaction; view-models
+    // are rebuilt once for everything read. Only then do its frames leave (in
+    // the order the inputs produced them): nothing the server hears from us
+    // can rest on a write that might still roll back.
+    core->end_batch();
+    run_actions_locked();
   }
 
   void deliver() {

@@ -39,6 +39,8 @@ void run_seeds(std::uint64_t from, std::uint64_t count) {
     total.cuts += r.stats.cuts;
     total.crashes += r.stats.crashes;
     total.mid_input_crashes += r.stats.mid_input_crashes;
+    total.mid_batch_crashes += r.stats.mid_batch_crashes;
+    total.batches += r.stats.batches;
     total.server_restarts += r.stats.server_restarts;
     total.replays += r.stats.replays;
   }
@@ -48,6 +50,10 @@ void run_seeds(std::uint64_t from, std::uint64_t count) {
     CHECK(total.cuts > count);
     CHECK(total.crashes > count / 4);
     CHECK(total.mid_input_crashes > count / 10);
+    // Poll batches (one cache transaction each), and crashes inside them.
+    CHECK(total.batches > 20 * count);
+    CHECK(total.mid_batch_crashes > count / 25);
+    MESSAGE("batches " << total.batches << ", crashes inside one " << total.mid_batch_crashes);
     CHECK(total.server_restarts > count / 10);
     CHECK(total.replays > count / 10);
   }

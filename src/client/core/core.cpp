@@ -28,8 +28,20 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
   if (std::string b = store_.meta("max_metadata_bytes"); !b.empty())
     std::from_chars(b.data(), b.data() + b.size(), max_metadata_bytes_);
   (void)store_.prune_finished_ops(1000);
-  // Ops that were in flight when the process died go back to queued: they are
-  // resent with the same client_id and the server dedupes them.
+  load_outbox();
+  channel_list_ = build_channel_list();
+  DiffOp<ChannelItem> reset;
+  reset.kind = DiffKind::reset;
+  reset.items = channel_list_;
+  emit(ChannelListDiff{{std::move(reset)}});
+}
+
+// The open ops as the cache holds them. Ops that were in flight (the process
+// died, or a batch that moved them rolled back) go back to queued: they are
+// resent with the same client_id and the server dedupes them.
+void Core::load_outbox() {
+  ops_.clear();
+  not_before_.clear();
   for (OpRow& row : store_.open_ops()) {
     if (row.op.state == OpState::sending) {
       row.op.state = OpState::queued;
@@ -37,11 +49,6 @@ Core::Core(CoreOptions options, Store& store, const Clock& clock, TokenProvider 
     }
     ops_.emplace(row.op.id, std::move(row));
   }
-  channel_list_ = build_channel_list();
-  DiffOp<ChannelItem> reset;
-  reset.kind = DiffKind::reset;
-  reset.items = channel_list_;
-  emit(ChannelListDiff{{std::move(reset)}});
 }
 
 // ---- lifecycle -------------------------------------------------------------------

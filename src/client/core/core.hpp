@@ -122,11 +122,20 @@ class Core {
   Result<void> fetch_profiles(const std::vector<std::string>& users);
 
   // ---- view-models -------------------------------------------------------------
-  /// Starts emitting TimelineDiff for the channel (first a reset from the cache).
   /// Inputs between begin_batch() and end_batch() (e.g. every frame one poll
-  /// read) rebuild view-models once, at end_batch(), instead of per input.
+  /// read) are one unit: their cache writes are one SQLite transaction
+  /// (each input still atomic inside it, as a savepoint), committed at
+  /// end_batch(), and view-models are rebuilt once, after that commit. A
+  /// crash before end_batch() loses the whole batch and nothing else: the
+  /// cursors roll back with the messages, so the next sync fetches them again.
+  /// Drivers must hand out take_actions() only after end_batch(): no frame
+  /// may leave based on writes that could still roll back. If the commit
+  /// fails, the batch's frames are withdrawn, the outbox is reloaded from
+  /// the cache and the connection is dropped (the resync repairs the rest).
+  /// App commands issued inside a batch become durable at end_batch().
   void begin_batch();
   void end_batch();
+  /// Starts emitting TimelineDiff for the channel (first a reset from the cache).
   Result<void> open_timeline(const std::string& channel);
   void close_timeline(const std::string& channel);
   /// Extends the open timeline downwards: from the cache, else from the server.
@@ -204,7 +213,10 @@ class Core {
   // sync and apply
   void request_sync();
   void apply_channel_sync(const proto::ChannelSync& cs);
-  void apply_message(const proto::Message& m);
+  /// Returns true when an open timeline of the channel was updated by
+  /// appending the message (no re-read needed); false when it must be rebuilt.
+  bool apply_message(const proto::Message& m, bool may_append = false);
+  bool note_append(Message m);
   void apply_info(ChannelRow& row, const proto::ChannelInfo& info);
   void advance_cursor(const std::string& channel, Version v);
   void note_received(const std::string& channel, Seq seq);
@@ -213,6 +225,7 @@ class Core {
 
   // outbox
   Result<OpId> enqueue(OpRow row);
+  void load_outbox();
   void pump_outbox();
   bool dispatch(OpRow& row);
   void set_op_state(OpRow& row, OpState s, std::optional<OpFailure> failure = std::nullopt);
@@ -232,6 +245,9 @@ class Core {
   // view-models
   void mark_dirty(const std::string& channel);
   void flush_views();
+  bool append_to_timeline(const std::string& channel, TimelineView& tv,
+                          std::vector<Message>& appended);
+  void commit_batch();
   std::vector<TimelineItem> build_timeline(const std::string& channel, Seq floor);
   void overlay_pending(std::vector<TimelineItem>& items) const;
   std::vector<ChannelItem> build_channel_list();
@@ -259,6 +275,8 @@ class Core {
   std::string rejected_token_;
   std::int64_t reconnect_at_ = -1;
   int batch_depth_ = 0;                // > 0: flush_views() waits for end_batch()
+  bool batch_tx_ = false;              // begin_batch() opened the store transaction
+  std::size_t batch_actions_ = 0;      // actions_ queued before the batch began
   std::uint32_t min_retry_delay_ = 0;  // notice.retry_after_ms: floor of the next delay
   std::int64_t connect_deadline_ = -1;
   std::int64_t ping_at_ = -1;
@@ -289,9 +307,12 @@ class Core {
   // view-models
   std::map<std::string, TimelineView> timelines_;
   std::vector<ChannelItem> channel_list_;
-  bool list_rebuild_ = false;             // re-read every channel (eviction)
-  std::set<std::string> dirty_channels_;  // re-read just these rows
-  std::set<std::string> dirty_timelines_;
+  bool list_rebuild_ = false;              // re-read every channel (eviction)
+  std::set<std::string> dirty_channels_;   // re-read just these rows
+  std::set<std::string> dirty_timelines_;  // rebuilt from the store
+  // Live messages that only extend an open timeline at the bottom, applied to
+  // the view without re-reading its window (unless it is rebuilt anyway).
+  std::map<std::string, std::vector<Message>> timeline_appends_;
 
   std::vector<Action> actions_;
   std::deque<Event> events_;

@@ -129,7 +129,7 @@ Result<OpId> Core::react(const MessageRef& msg, const std::string& emoji, bool a
 }
 
 Result<OpId> Core::mark_read(const std::string& channel, Seq seq) {
-  auto ch = store_.channel(channel);
+  auto ch = store_.channel_row(channel);
   if (!ch) return Error{Errc::not_found, "unknown channel"};
   if (seq == 0 || seq > ch->channel.last_seq) seq = ch->channel.last_seq;
   // The local cursor and the op that carries it commit together: a crash
@@ -513,7 +513,7 @@ void Core::handle(const proto::Sent& f) {
   std::string channel = r.op.channel;
   bool reply = r.reply_to != 0;
   op_succeeded(r, f.seq, f.version, f.created_at);
-  if (auto ch = store_.channel(channel)) {
+  if (auto ch = store_.channel_row(channel)) {
     Channel& c = ch->channel;
     c.last_seq = std::max(c.last_seq, f.seq);
     c.read_seq = std::max(c.read_seq, f.seq);  // sending advances our read cursor
@@ -593,7 +593,7 @@ void Core::handle(const proto::ChannelReply& f) {
   if (it == pending_.end()) return;
   Pending p = it->second;
   pending_.erase(it);
-  auto existing = store_.channel(f.info.channel);
+  auto existing = store_.channel_row(f.info.channel);
   ChannelRow row = existing ? *existing : ChannelRow{};
   apply_info(row, f.info);
   store_.upsert_channel(row);

@@ -4,6 +4,7 @@
 // channel cursor only moves forward, and only over contiguous versions (a live
 // event whose version skips ahead triggers a sync instead of advancing it).
 #include <algorithm>
+#include <optional>
 
 #include "client/core/convert.hpp"
 #include "client/core/core.hpp"
@@ -83,7 +84,7 @@ void Core::apply_channel_sync(const proto::ChannelSync& cs) {
     remove_channel_locally(cs.channel);
     return;
   }
-  auto existing = store_.channel(cs.channel);
+  auto existing = store_.channel_row(cs.channel);
   ChannelRow row = existing ? *existing : ChannelRow{};
   row.channel.id = cs.channel;
   if (cs.info) apply_info(row, *cs.info);
@@ -126,9 +127,15 @@ void Core::apply_channel_sync(const proto::ChannelSync& cs) {
   mark_dirty(c.id);
 }
 
-void Core::apply_message(const proto::Message& m) {
+bool Core::apply_message(const proto::Message& m, bool may_append) {
   Message pm = to_public(m);
-  if (store_.upsert_message(pm, mentions_user(m, me_))) mark_dirty(m.channel);
+  bool appended = false;
+  if (store_.upsert_message(pm, mentions_user(m, me_))) {
+    if (may_append && note_append(std::move(pm)))
+      appended = true;
+    else
+      mark_dirty(m.channel);
+  }
   // Our own message seen through sync/events: an op still waiting to be
   // (re)sent is already applied — resolve it now (the resend would get
   // already_applied anyway) so its echo is replaced in place.
@@ -138,13 +145,14 @@ void Core::apply_message(const proto::Message& m) {
         (row->op.state == OpState::queued || row->op.state == OpState::failed))
       op_succeeded(*row, m.seq, m.version, m.created_at);
   }
+  return appended;
 }
 
 // Moves the cursor over one contiguous version; a jump means we missed
 // something: ask for a sync (the cursor stays, so the sync covers the hole).
 void Core::advance_cursor(const std::string& channel, Version v) {
   if (v == 0) return;
-  auto row = store_.channel(channel);
+  auto row = store_.channel_row(channel);
   if (!row) return;
   if (v == row->cursor + 1) {
     row->cursor = v;
@@ -168,15 +176,18 @@ void Core::flush_delivered() {
   delivered_flush_at_ = -1;
   if (!live()) return;
   proto::MarkDelivered md;
-  Transaction tx(store_);
+  // Delivered cursors are what the server is told next: losing them to a
+  // power cut only means telling it again. Committed like a poll batch
+  // (no fsync), so this timer never pays for the batches before it.
+  const bool own = !store_.in_transaction() && store_.begin_batch().ok();
   for (const auto& [ch, seq] : delivered_local_) {
-    auto row = store_.channel(ch);
+    auto row = store_.channel_row(ch);
     if (!row || row->channel.delivered_seq >= seq) continue;
     row->channel.delivered_seq = seq;
-    store_.upsert_channel(*row);
+    store_.update_channel_counters(*row);
     md.cursors.push_back(proto::SeqCursor{ch, seq});
   }
-  (void)tx.commit();
+  if (own && !store_.commit_batch()) store_.rollback_batch();
   delivered_local_.clear();
   if (!md.cursors.empty()) send(std::move(md));
 }
@@ -197,8 +208,10 @@ void Core::remove_channel_locally(const std::string& channel) {
 
 // ---- live events ---------------------------------------------------------------------
 
+// The hot path under a message flood: one indexed read and at most two
+// writes (message, channel row with counters and cursor) per event.
 void Core::handle(const proto::MessageEvent& f) {
-  auto row = store_.channel(f.message.channel);
+  auto row = store_.channel_row(f.message.channel);
   if (!row) {
     request_sync();  // a channel we do not know yet: the sync brings it as `joined`
     return;
@@ -217,9 +230,16 @@ void Core::handle(const proto::MessageEvent& f) {
       }
     }
   }
-  Transaction tx(store_);
-  apply_message(m);
+  // Inside a poll batch the batch's transaction makes this input atomic:
+  // every write below runs (no early return), so a savepoint of its own would
+  // only cost a statement journal per message.
+  std::optional<Transaction> tx;
+  if (!batch_tx_) tx.emplace(store_);
+  // Neither apply_message nor what it may call (resolving our own op) writes
+  // the channel row, so `row` is still current after it.
+  const bool appended = apply_message(m, f.change == proto::MessageChange::created);
   Channel& c = row->channel;
+  bool row_changed = false;
   if (f.change == proto::MessageChange::created && m.seq > c.last_seq) {
     c.last_seq = m.seq;
     if (m.sender == me_) {
@@ -230,16 +250,27 @@ void Core::handle(const proto::MessageEvent& f) {
     c.unread = unread_of(c.last_seq, c.read_seq);
     if (c.unread == 0) c.mentions = 0;
     c.last_activity = std::max(c.last_activity, m.created_at);
-    store_.upsert_channel(*row);
+    row_changed = true;
     note_received(c.id, m.seq);
   }
-  advance_cursor(m.channel, m.version);
-  (void)tx.commit();
-  mark_dirty(m.channel);
+  // The cursor moves over one contiguous version in the same row write
+  // (advance_cursor() without a second read); a jump asks for a sync.
+  if (m.version == row->cursor + 1) {
+    row->cursor = m.version;
+    row_changed = true;
+  } else if (m.version > row->cursor + 1) {
+    request_sync();
+  }
+  if (row_changed) store_.update_channel_counters(*row);
+  if (tx) (void)tx->commit();
+  if (appended)
+    dirty_channels_.insert(m.channel);  // the list row; the timeline got the append
+  else
+    mark_dirty(m.channel);
 }
 
 void Core::handle(const proto::MemberEvent& f) {
-  auto row = store_.channel(f.channel);
+  auto row = store_.channel_row(f.channel);
   if (!row) return;
   if (f.change == proto::MemberChange::removed && f.user == me_) {
     remove_channel_locally(f.channel);
@@ -259,7 +290,7 @@ void Core::handle(const proto::MemberEvent& f) {
 }
 
 void Core::handle(const proto::ChannelAdded& f) {
-  auto existing = store_.channel(f.info.channel);
+  auto existing = store_.channel_row(f.info.channel);
   ChannelRow row = existing ? *existing : ChannelRow{};
   apply_info(row, f.info);
   store_.upsert_channel(row);
@@ -272,7 +303,7 @@ void Core::handle(const proto::ChannelRemoved& f) {
 }
 
 void Core::handle(const proto::ChannelUpdated& f) {
-  auto row = store_.channel(f.info.channel);
+  auto row = store_.channel_row(f.info.channel);
   if (!row) return;
   Transaction tx(store_);
   apply_info(*row, f.info);
@@ -283,7 +314,7 @@ void Core::handle(const proto::ChannelUpdated& f) {
 }
 
 void Core::handle(const proto::Receipt& f) {
-  auto row = store_.channel(f.channel);
+  auto row = store_.channel_row(f.channel);
   if (!row) return;
   if (f.user == me_) {
     // Another of our devices moved the cursors.
@@ -348,7 +379,7 @@ Result<void> Core::load_older(const std::string& channel) {
 }
 
 Result<void> Core::load_newer(const std::string& channel) {
-  if (!store_.channel(channel)) return Error{Errc::not_found, "unknown channel"};
+  if (!store_.channel_row(channel)) return Error{Errc::not_found, "unknown channel"};
   if (!live()) return Error{Errc::not_connected, "needs a live connection"};
   proto::History h;
   h.id = next_id();
@@ -365,7 +396,7 @@ void Core::handle(const proto::HistoryPage& f) {
   if (it == pending_.end()) return;
   Pending p = it->second;
   pending_.erase(it);
-  if (!store_.channel(f.channel)) return;
+  if (!store_.channel_row(f.channel)) return;
   Seq lo = 0, hi = 0;
   {
     Transaction tx(store_);

@@ -1,7 +1,10 @@
 // Core: view-models (channel list, timelines) and typing.
 //
 // Views are rebuilt from the store for channels touched by an input and
-// diffed against what the app last saw (list_diff.hpp), once per input.
+// diffed against what the app last saw (list_diff.hpp), once per input or
+// poll batch. The one exception is the hot path of a busy channel: live
+// messages from others that land below everything an open timeline shows
+// are appended to it directly (note_append), without re-reading the window.
 #include <algorithm>
 
 #include "client/core/core.hpp"
@@ -149,11 +152,110 @@ void Core::overlay_pending(std::vector<TimelineItem>& items) const {
 }
 
 void Core::begin_batch() {
-  ++batch_depth_;
+  if (batch_depth_++ > 0) return;
+  batch_actions_ = actions_.size();
+  // One transaction for the whole batch: a poll that read 20 messages pays
+  // for one commit, not 20. (When it cannot start, each input commits alone.)
+  batch_tx_ = !store_.in_transaction() && store_.begin_batch().ok();
 }
 
 void Core::end_batch() {
-  if (batch_depth_ > 0 && --batch_depth_ == 0) flush_views();
+  if (batch_depth_ == 0 || --batch_depth_ > 0) return;
+  commit_batch();
+  flush_views();  // after the commit: views show what the cache really holds
+}
+
+void Core::commit_batch() {
+  if (!batch_tx_) return;
+  batch_tx_ = false;
+  auto r = store_.commit_batch();
+  if (r) return;
+  store_.rollback_batch();
+  // Nothing the batch wrote is in the cache. Its frames (acks, cursors,
+  // dispatched ops) must not leave; the outbox in memory may be ahead of the
+  // cache, so it is reloaded; views are rebuilt from the cache; and a new
+  // connection's sync fetches again what rolled back (the cursors did too).
+  std::vector<Action> kept;
+  for (std::size_t i = 0; i < actions_.size(); ++i)
+    if (i < batch_actions_ || !std::holds_alternative<SendAction>(actions_[i]))
+      kept.push_back(std::move(actions_[i]));
+  actions_ = std::move(kept);
+  load_outbox();
+  list_rebuild_ = true;
+  timeline_appends_.clear();
+  for (const auto& entry : timelines_)
+    dirty_timelines_.insert(entry.first);
+  emit(ErrorEvent{r.error().code, "cache write: " + r.error().message});
+  if (conn_ != 0) drop(Errc::io_error, "cache commit failed", 1000);
+}
+
+// A live message from someone else that sorts after every row an open
+// timeline shows (the common case in a busy channel) is queued to be appended
+// to the view as is. Anything else (own messages: keyed by client id and tied
+// to an op; older or edited rows; a view with local echoes last) returns false
+// and the caller marks the timeline for a rebuild from the store.
+bool Core::note_append(Message m) {
+  auto it = timelines_.find(m.channel);
+  if (it == timelines_.end()) return true;                   // no timeline to update
+  if (dirty_timelines_.count(m.channel) != 0) return false;  // rebuilt anyway
+  if (!me_.empty() && m.sender == me_ && !m.client_id.empty()) return false;
+  // The view holds what the store reads back: ids and emoji never carry the
+  // separators the store's encodings use (protocol charset); if one did, the
+  // store's copy would differ, so read that instead.
+  for (const auto& u : m.mentions)
+    if (u.empty() || u.find(' ') != std::string::npos) return false;
+  for (const auto& r : m.reactions)
+    if (r.emoji.empty() || r.emoji.find_first_of(" \n") != std::string::npos) return false;
+  auto& pending = timeline_appends_[m.channel];
+  Seq last = 0;
+  if (!pending.empty()) {
+    last = pending.back().seq;
+  } else {
+    const auto& items = it->second.items;
+    if (items.empty() || items.back().message.seq == 0) return false;  // empty, or echoes last
+    last = items.back().message.seq;
+  }
+  if (m.seq <= last) return false;
+  pending.push_back(std::move(m));
+  return true;
+}
+
+// Applies queued appends to a timeline as the diff a rebuild would produce:
+// rows below the live window's new floor are removed (from the back, like
+// diff_lists), the new rows inserted at the end. False when the view needs
+// a rebuild after all (an outbox op of the channel may add an echo or an
+// overlay that only build_timeline places).
+bool Core::append_to_timeline(const std::string& channel, TimelineView& tv,
+                              std::vector<Message>& appended) {
+  for (const auto& entry : ops_) {
+    const Op& op = entry.second.op;
+    if (op.channel == channel && (op.state == OpState::queued || op.state == OpState::sending ||
+                                  op.state == OpState::failed))
+      return false;
+  }
+  if (!tv.pinned) {
+    const Seq newest = appended.back().seq;
+    if (newest >= kLiveWindow) tv.floor = std::max(tv.floor, newest - kLiveWindow + 1);
+  }
+  TimelineDiff d;
+  d.channel = channel;
+  std::size_t drop = 0;
+  while (drop < tv.items.size() && tv.items[drop].message.seq < tv.floor)
+    ++drop;
+  for (std::size_t i = drop; i-- > 0;)
+    d.ops.push_back(DiffOp<TimelineItem>{DiffKind::remove, i, tv.items[i].key, {}, {}});
+  tv.items.erase(tv.items.begin(), tv.items.begin() + static_cast<std::ptrdiff_t>(drop));
+  for (Message& m : appended) {
+    if (m.seq < tv.floor) continue;  // (a pinned view never moves its floor up)
+    TimelineItem item;
+    item.key = channel + ":" + std::to_string(m.seq);
+    item.state = OpState::sent;
+    item.message = std::move(m);
+    d.ops.push_back(DiffOp<TimelineItem>{DiffKind::insert, tv.items.size(), item.key, item, {}});
+    tv.items.push_back(std::move(item));
+  }
+  if (!d.ops.empty()) emit(std::move(d));
+  return true;
 }
 
 void Core::flush_views() {
@@ -167,6 +269,12 @@ void Core::flush_views() {
     diff_lists(channel_list_, fresh, d.ops);
     channel_list_ = std::move(fresh);
     if (!d.ops.empty()) emit(std::move(d));
+  }
+  auto appends = std::exchange(timeline_appends_, {});
+  for (auto& [ch, msgs] : appends) {
+    auto it = timelines_.find(ch);
+    if (it == timelines_.end() || msgs.empty() || dirty_timelines_.count(ch) != 0) continue;
+    if (!append_to_timeline(ch, it->second, msgs)) dirty_timelines_.insert(ch);
   }
   for (const std::string& ch : std::exchange(dirty_timelines_, {})) {
     auto it = timelines_.find(ch);
@@ -189,7 +297,7 @@ void Core::flush_views() {
 }
 
 Result<void> Core::open_timeline(const std::string& channel) {
-  if (!store_.channel(channel)) return Error{Errc::not_found, "unknown channel"};
+  if (!store_.channel_row(channel)) return Error{Errc::not_found, "unknown channel"};
   TimelineView tv;
   auto latest = store_.messages_before(channel, 0, kInitialWindow);
   tv.floor = latest.empty() ? store_.max_seq(channel) + 1 : latest.front().seq;
@@ -206,6 +314,7 @@ Result<void> Core::open_timeline(const std::string& channel) {
   d.ops.push_back(std::move(reset));
   timelines_[channel] = std::move(tv);
   dirty_timelines_.erase(channel);
+  timeline_appends_.erase(channel);
   emit(std::move(d));
   return {};
 }
@@ -213,6 +322,7 @@ Result<void> Core::open_timeline(const std::string& channel) {
 void Core::close_timeline(const std::string& channel) {
   timelines_.erase(channel);
   dirty_timelines_.erase(channel);
+  timeline_appends_.erase(channel);
 }
 
 std::vector<TimelineItem> Core::timeline(const std::string& channel) const {

@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
         std::printf("%s\n", line.c_str());
       std::printf(
           "seed %llu: %s, trace hash %016llx, %llu ops, %llu frames, %llu cuts, "
-          "%llu crashes (%llu mid-input), %llu server restarts, %llu already_applied, %lld virtual "
+          "%llu crashes (%llu mid-input, %llu mid-batch), %llu poll batches, %llu server restarts, "
+          "%llu already_applied, %lld virtual "
           "ms\n",
           static_cast<unsigned long long>(r.seed), r.ok() ? "ok" : "FAILED",
           static_cast<unsigned long long>(r.trace_hash),
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(r.stats.cuts),
           static_cast<unsigned long long>(r.stats.crashes),
           static_cast<unsigned long long>(r.stats.mid_input_crashes),
+          static_cast<unsigned long long>(r.stats.mid_batch_crashes),
+          static_cast<unsigned long long>(r.stats.batches),
           static_cast<unsigned long long>(r.stats.server_restarts),
           static_cast<unsigned long long>(r.stats.replays),
           static_cast<long long>(r.stats.virtual_ms));

@@ -52,6 +52,9 @@ struct Device {
   // later commits of that input roll back and none of its frames leave.
   int commits_left = -1;
   bool dying = false;
+  // A crash inside a poll batch: the process dies after feeding this many
+  // frames of its next batch that long, before end_batch() commits it.
+  std::size_t batch_crash_after = 0;
   std::vector<Issued> issued;
   std::map<std::string, std::vector<std::string>> sends;  // channel -> client ids, call order
   std::set<std::string> keep;     // own sends never deleted (reactions may target them)
@@ -120,6 +123,8 @@ class Sim {
   }
   void drain(std::size_t d);
   void deliver(const Ev& ev);
+  void deliver_batch(Ev first);
+  bool feed_frame(const Ev& ev);
   void to_server(std::uint64_t c, const std::string& bytes);
   void route(const std::vector<Outgoing>& out, std::uint64_t drop_for);
   void maybe_replay(std::uint64_t c);
@@ -388,17 +393,9 @@ void Sim::deliver(const Ev& ev) {
         to_server(ev.conn, ev.bytes);
       }
       return;
-    case Ev::Kind::to_client: {
-      if (!current || (!c.alive && !ev.ok)) return;
-      trace("s2c " + std::to_string(ev.conn) + " " + ev.bytes);
-      auto f = proto::decode_server(ev.bytes);
-      if (!f) {
-        fail("client could not decode a server frame: " + f.error().message + ": " + ev.bytes);
-        return;
-      }
-      dev.core->on_frame(c.core_conn, *f);
+    case Ev::Kind::to_client:
+      if (!feed_frame(ev)) return;
       break;
-    }
     case Ev::Kind::closed_notice:
       if (!current) return;
       trace(dev.name + " closed " + std::to_string(ev.conn));
@@ -406,6 +403,74 @@ void Sim::deliver(const Ev& ev) {
       break;
   }
   drain(c.device);
+}
+
+// One server frame into its device's core; false when it is not delivered
+// (a dead incarnation, a dead link) or undecodable.
+bool Sim::feed_frame(const Ev& ev) {
+  Conn& c = conns_.at(ev.conn);
+  Device& dev = devices_[c.device];
+  bool current = dev.core && dev.incarnation == c.incarnation;
+  if (!current || (!c.alive && !ev.ok)) return false;
+  trace("s2c " + std::to_string(ev.conn) + " " + ev.bytes);
+  auto f = proto::decode_server(ev.bytes);
+  if (!f) {
+    fail("client could not decode a server frame: " + f.error().message + ": " + ev.bytes);
+    return false;
+  }
+  dev.core->on_frame(c.core_conn, *f);
+  return true;
+}
+
+// A poll: the frame due now plus every later frame for the same device due
+// within poll_batch_ms (up to the first other input of that device: opens and
+// close notices keep their place), fed between begin_batch() and end_batch().
+// Frames of other devices and frames to the server keep their order.
+void Sim::deliver_batch(Ev first) {
+  auto ci = conns_.find(first.conn);
+  if (ci == conns_.end()) return;
+  const std::size_t d = ci->second.device;
+  std::vector<Ev> batch;
+  batch.push_back(std::move(first));
+  for (auto q = queue_.begin(); q != queue_.end();) {
+    if (q->first.first > now() + o_.poll_batch_ms) break;
+    auto c = conns_.find(q->second.conn);
+    if (c == conns_.end() || c->second.device != d || q->second.kind == Ev::Kind::to_server) {
+      ++q;
+      continue;
+    }
+    if (q->second.kind != Ev::Kind::to_client) break;
+    batch.push_back(std::move(q->second));
+    q = queue_.erase(q);
+  }
+  Device& dev = devices_[d];
+  if (batch.size() == 1 || !dev.core) {
+    for (const Ev& ev : batch)
+      deliver(ev);
+    return;
+  }
+  ++result_.stats.batches;
+  trace(dev.name + " poll " + std::to_string(batch.size()));
+  dev.core->begin_batch();
+  const std::size_t crash_after = dev.batch_crash_after > 0 && dev.batch_crash_after <= batch.size()
+                                      ? dev.batch_crash_after
+                                      : 0;
+  std::size_t fed = 0;
+  for (const Ev& ev : batch) {
+    ++fed;
+    (void)feed_frame(ev);
+    if (fed == crash_after) {
+      // Killed between two inputs of the poll (or after the last, before the
+      // commit): the open transaction dies with the connection to the file.
+      trace(dev.name + " died mid-batch after " + std::to_string(fed));
+      ++result_.stats.mid_batch_crashes;
+      dev.batch_crash_after = 0;
+      crash(d);
+      return;
+    }
+  }
+  dev.core->end_batch();
+  drain(d);
 }
 
 // Runs every timer and delivery due up to `t`, in time order (ties: devices
@@ -441,7 +506,10 @@ bool Sim::step_until(std::int64_t t) {
     if (!queue_.empty() && queue_.begin()->first.first <= now()) {
       Ev ev = std::move(queue_.begin()->second);
       queue_.erase(queue_.begin());
-      deliver(ev);
+      if (ev.kind == Ev::Kind::to_client && o_.poll_batch_ms > 0)
+        deliver_batch(std::move(ev));
+      else
+        deliver(ev);
       did = true;
     }
     if (!did && now() >= t) return true;
@@ -460,10 +528,13 @@ void Sim::faults() {
   if (chance(o_.p_crash)) {
     std::size_t d = pick(devices_.size());
     if (devices_[d].core) {
-      if (chance(0.5))
+      std::uint64_t how = rng_.uniform(0, 5);
+      if (how < 2)
         crash(d);  // between two inputs
-      else
+      else if (how < 4 || o_.poll_batch_ms == 0)
         devices_[d].commits_left = static_cast<int>(rng_.uniform(1, 6));  // inside a later one
+      else  // inside a later poll batch, before it commits
+        devices_[d].batch_crash_after = static_cast<std::size_t>(rng_.uniform(1, 3));
     }
   }
   if (chance(o_.p_server_restart)) restart_server();
@@ -690,6 +761,7 @@ SimResult Sim::run() {
   for (std::size_t d = 0; d < devices_.size(); ++d) {
     if (!devices_[d].core) boot(d);
     devices_[d].commits_left = -1;  // disarm crashes not yet reached
+    devices_[d].batch_crash_after = 0;
   }
   std::int64_t limit = now() + kQuiesceLimitMs;
   std::int64_t calm_since = -1;

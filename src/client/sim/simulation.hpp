@@ -9,8 +9,10 @@
 // reaching the server with the replies lost), refuses connects, replays
 // earlier mutation frames to the server (stale resends), interleaves
 // connections in any order and lets frames of a dead connection reach the
-// client late (it must ignore them); client process crashes, between two
-// inputs or inside one right after its N-th SQLite commit (later commits roll
+// client late (it must ignore them); frames that arrive close together are
+// fed as one poll batch (one cache transaction); client process crashes,
+// between two inputs, between two inputs of a batch before it commits, or
+// inside one right after its N-th SQLite commit (later commits roll
 // back, none of its frames leave), after which the Core and Store are dropped
 // and the same file reopened; and a random workload of sends, edits, deletes,
 // reactions, mark_read and load_older. After the
@@ -55,6 +57,11 @@ struct SimOptions {
   double p_silent_cut = 0.3;        // a cut the client only learns of from heartbeats/timeouts
   std::int64_t max_delay_ms = 120;  // one-way frame delay: uniform 1..max
   std::uint32_t sync_limit = 3;
+  /// A device reads every frame that reaches it within this many ms in one
+  /// poll: one begin_batch()/end_batch(), i.e. one cache transaction, like
+  /// Client::poll. Crashes then also strike between two inputs of a batch
+  /// (before its commit: the whole batch rolls back). 0 = one frame per input.
+  std::int64_t poll_batch_ms = 20;
   int preload = 0;  // messages already in channel 0 before the history starts     // server's
                     // changes per channel per sync page (paging)
 
@@ -78,6 +85,8 @@ struct SimStats {
   std::uint64_t cuts = 0;
   std::uint64_t crashes = 0;
   std::uint64_t mid_input_crashes = 0;  // of those, inside one input (after its N-th commit)
+  std::uint64_t mid_batch_crashes = 0;  // of those, inside a poll batch before its commit
+  std::uint64_t batches = 0;            // polls that fed more than one frame
   std::uint64_t server_restarts = 0;
   std::uint64_t replays = 0;  // already_applied answers the server gave
   std::uint64_t ops = 0;

@@ -114,14 +114,31 @@ Stmt Db::prepare(const char* sql) {
   return Stmt(*this, s);
 }
 
+Result<void> Db::run(const char* sql) {
+  if (db_ == nullptr) return Error{Errc::io_error, "database is closed"};
+  auto s = prepare(sql);
+  if (!s.exec()) return last_error_;
+  return {};
+}
+
 Result<void> Db::begin() {
-  return exec("BEGIN IMMEDIATE");
+  return run("BEGIN IMMEDIATE");
 }
 Result<void> Db::commit() {
-  return exec("COMMIT");
+  return run("COMMIT");
 }
 void Db::rollback() noexcept {
-  if (in_transaction()) (void)exec("ROLLBACK");
+  if (in_transaction()) (void)run("ROLLBACK");
+}
+Result<void> Db::savepoint() {
+  return run("SAVEPOINT nested");
+}
+Result<void> Db::release() {
+  return run("RELEASE nested");
+}
+void Db::rollback_to() noexcept {
+  // ROLLBACK TO keeps the savepoint open; RELEASE ends it (its writes are gone).
+  if (run("ROLLBACK TO nested")) (void)run("RELEASE nested");
 }
 bool Db::in_transaction() const noexcept {
   return db_ != nullptr && sqlite3_get_autocommit(db_) == 0;

@@ -75,6 +75,10 @@ class Db {
   Result<void> commit();
   void rollback() noexcept;
   bool in_transaction() const noexcept;
+  /// A nested transaction inside the open one (SQL savepoints, which nest).
+  Result<void> savepoint();
+  Result<void> release();       // keeps the savepoint's writes in the outer transaction
+  void rollback_to() noexcept;  // undoes them and ends the savepoint
 
   /// Resets every cached statement (releases read locks) — used before suspend.
   void reset_all() noexcept;
@@ -84,6 +88,9 @@ class Db {
   std::int64_t last_insert_rowid() const noexcept;
   int changes() const noexcept;
   void note_error(int rc);
+  /// Runs one cached statement to completion (transaction control runs once
+  /// per input: not re-parsed every time).
+  Result<void> run(const char* sql);
   const Error& last_error() const { return last_error_; }
   sqlite3* handle() const { return db_; }
 

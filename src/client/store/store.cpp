@@ -78,6 +78,26 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, int max_sche
   return s;
 }
 
+// ---- batches ------------------------------------------------------------------
+
+Result<void> Store::begin_batch() {
+  if (auto r = db_.run("PRAGMA synchronous=NORMAL"); !r) return r;
+  auto r = db_.begin();
+  if (!r) (void)db_.run("PRAGMA synchronous=FULL");
+  return r;
+}
+
+Result<void> Store::commit_batch() {
+  auto r = db_.commit();
+  (void)db_.run("PRAGMA synchronous=FULL");  // every other write: on disk when it returns
+  return r;
+}
+
+void Store::rollback_batch() noexcept {
+  db_.rollback();
+  (void)db_.run("PRAGMA synchronous=FULL");
+}
+
 // ---- meta ----------------------------------------------------------------------
 
 std::string Store::meta(const char* key) {
@@ -160,6 +180,13 @@ std::optional<ChannelRow> Store::channel(const std::string& id) {
   return out;
 }
 
+std::optional<ChannelRow> Store::channel_row(const std::string& id) {
+  auto s = db_.prepare("SELECT " CHANNEL_COLS " FROM channels WHERE id = ?1");
+  s.bind(1, id);
+  if (s.step()) return read_channel_row(s);
+  return std::nullopt;
+}
+
 void Store::upsert_channel(const ChannelRow& r) {
   const Channel& c = r.channel;
   db_.prepare("INSERT OR REPLACE INTO channels(" CHANNEL_COLS
@@ -180,6 +207,22 @@ void Store::upsert_channel(const ChannelRow& r) {
       .bind(14, c.mentions)
       .bind(15, c.last_activity)
       .bind(16, r.cursor)
+      .exec();
+}
+
+void Store::update_channel_counters(const ChannelRow& r) {
+  const Channel& c = r.channel;
+  db_.prepare(
+         "UPDATE channels SET last_seq = ?2, read_seq = ?3, delivered_seq = ?4, unread = ?5, "
+         "mentions = ?6, last_activity = ?7, cursor = ?8 WHERE id = ?1")
+      .bind(1, c.id)
+      .bind(2, c.last_seq)
+      .bind(3, c.read_seq)
+      .bind(4, c.delivered_seq)
+      .bind(5, c.unread)
+      .bind(6, c.mentions)
+      .bind(7, c.last_activity)
+      .bind(8, r.cursor)
       .exec();
 }
 
@@ -573,7 +616,7 @@ std::size_t Store::evict_oldest(std::size_t n,
 // ---- suspension --------------------------------------------------------------------------
 
 void Store::quiesce() noexcept {
-  db_.rollback();
+  rollback_batch();  // (also back to synchronous=FULL if a batch was open)
   db_.reset_all();
   if (db_.handle() != nullptr)
     sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);

@@ -3,7 +3,9 @@
 // Holds what the app must see before any network I/O (channel list, recent
 // messages), the sync cursors, recorded history gaps, and the outbox op-log.
 // Every write is short; callers group writes of one input into one
-// transaction (Transaction below). Schema changes go through versioned
+// transaction (Transaction below). A Transaction opened while another is
+// open nests (a savepoint): the core opens one transaction around a whole
+// poll batch and each input inside it stays atomic on its own. Schema changes go through versioned
 // migrations (store_schema.cpp) that never drop outbox rows.
 // Not thread-safe: owned by the loop thread.
 #pragma once
@@ -67,6 +69,19 @@ class Store {
   Result<void> commit() { return db_.commit(); }
   void rollback() noexcept { db_.rollback(); }
   bool in_transaction() const noexcept { return db_.in_transaction(); }
+  /// A poll batch's transaction. Its writes (received messages, cursors, op
+  /// state moves) are all things the server gives back after a loss (a
+  /// resync; a resend deduped by client_id), so it commits with
+  /// synchronous=NORMAL: atomic and safe against a process crash, only a
+  /// power loss may drop the newest batches (whole, newest first; WAL keeps
+  /// the file consistent). A later FULL commit (a new op) syncs them too.
+  /// Saves an fsync per poll on the game thread.
+  Result<void> begin_batch();
+  Result<void> commit_batch();
+  void rollback_batch() noexcept;
+  Result<void> savepoint() { return db_.savepoint(); }
+  Result<void> release() { return db_.release(); }
+  void rollback_to() noexcept { db_.rollback_to(); }
 
   // ---- key/value --------------------------------------------------------------
   std::string meta(const char* key);
@@ -75,7 +90,12 @@ class Store {
   // ---- channels ---------------------------------------------------------------
   std::vector<ChannelRow> channels();  // with last_message filled
   std::optional<ChannelRow> channel(const std::string& id);
+  /// The row alone, without last_message (one indexed read: the per-message path).
+  std::optional<ChannelRow> channel_row(const std::string& id);
   void upsert_channel(const ChannelRow& row);  // full replace of channel fields + cursor
+  /// Writes just the counters and the cursor of an existing row (the
+  /// per-message path: an in-place UPDATE, no delete + insert of the row).
+  void update_channel_counters(const ChannelRow& row);
   void delete_channel(const std::string& id);  // with its messages, gaps, members
 
   // ---- messages ---------------------------------------------------------------
@@ -148,26 +168,37 @@ class Store {
   Db db_;
 };
 
-/// Scoped transaction: commits on commit(), rolls back otherwise.
+/// Scoped transaction: commits on commit(), rolls back otherwise. Inside an
+/// open transaction it is a savepoint: commit() keeps its writes in the outer
+/// transaction (durable when that commits), destruction undoes just them.
 class Transaction {
  public:
-  explicit Transaction(Store& s) : s_(s), ok_(s.begin().ok()) {}
+  explicit Transaction(Store& s)
+      : s_(s), nested_(s.in_transaction()), ok_((nested_ ? s.savepoint() : s.begin()).ok()) {}
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction() {
-    if (ok_) s_.rollback();
+    if (ok_) undo();
   }
   Result<void> commit() {
     if (!ok_) return Error{Errc::io_error, "transaction not started"};
     ok_ = false;
-    auto r = s_.commit();
-    if (!r) s_.rollback();
+    auto r = nested_ ? s_.release() : s_.commit();
+    if (!r) undo();
     return r;
   }
   bool started() const { return ok_; }
+  bool nested() const { return nested_; }
 
  private:
+  void undo() noexcept {
+    if (nested_)
+      s_.rollback_to();
+    else
+      s_.rollback();
+  }
   Store& s_;
+  bool nested_;
   bool ok_;
 };
 
