@@ -65,7 +65,7 @@ struct Metrics {
   std::uint64_t fanout_deliveries = 0;
   std::uint64_t slow_consumer_disconnects = 0;
   std::uint64_t rate_limited = 0;
-  std::uint64_t refused_fd_limit = 0;  // accepted sockets closed at the fd ceiling
+  std::uint64_t refused_fd_limit = 0;             // accepted sockets closed at the fd ceiling
   std::atomic<std::uint64_t> commits{0};          // (any thread) store transactions
   std::atomic<std::uint64_t> commit_failures{0};  // (any thread)
   /// Commit latency histogram buckets in microseconds (any thread).

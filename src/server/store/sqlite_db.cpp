@@ -1,5 +1,8 @@
 #include "server/store/sqlite_db.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace chatsdk::server::store {
 
 Db::~Db() {
@@ -20,6 +23,20 @@ Result<void> Db::open(const std::string& path, bool read_only) {
   }
   sqlite3_extended_result_codes(db_, 1);
   return {};
+}
+
+void Db::set_fine_busy_timeout(int timeout_ms) {
+  busy_timeout_ms_ = timeout_ms;
+  sqlite3_busy_handler(
+      db_,
+      [](void* self, int tries) -> int {
+        constexpr int kSleepUs = 100;
+        const auto* db = static_cast<const Db*>(self);
+        if (static_cast<long>(tries) * kSleepUs >= long{db->busy_timeout_ms_} * 1000) return 0;
+        std::this_thread::sleep_for(std::chrono::microseconds(kSleepUs));
+        return 1;
+      },
+      this);
 }
 
 void Db::close() noexcept {

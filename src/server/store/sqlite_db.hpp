@@ -34,6 +34,10 @@ class Db {
   void close() noexcept;
   bool is_open() const { return db_ != nullptr; }
 
+  /// Like `PRAGMA busy_timeout`, but retries every 100 µs instead of SQLite's
+  /// back-off (1, 2, 5 … 100 ms sleeps): a lock held for a few milliseconds
+  /// by the checkpointer must not cost the writer a 100 ms nap.
+  void set_fine_busy_timeout(int timeout_ms);
   /// Runs one or more statements without results (pragmas, BEGIN, DDL).
   bool exec(const char* sql);
   /// A statement cached by the address of its (string literal) text.
@@ -57,6 +61,7 @@ class Db {
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
   int rc_ = SQLITE_OK;
   std::string msg_;
+  int busy_timeout_ms_ = 0;
 };
 
 /// One execution of a cached statement; resets it when it goes out of scope.

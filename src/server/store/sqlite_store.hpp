@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/store/checkpointer.hpp"
 #include "server/store/reader.hpp"
 #include "server/store/sqlite_db.hpp"
 #include "server/store/store.hpp"
@@ -77,6 +78,7 @@ class SqliteStore final : public Store {
   Db rdb_;
   Writer writer_;
   Reader reader_;
+  Checkpointer checkpointer_;
 
   std::mutex wmu_;
   std::condition_variable wcv_;
