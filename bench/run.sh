@@ -119,9 +119,12 @@ if [ "$LARGE" = 1 ]; then
   echo "== large scenarios (chatsdk only)"
   our_suite "$OUT/large-idle"  --only idle  --idle-conns 19000 --connect-concurrency 500 "${PASS[@]}"
   our_suite "$OUT/large-room"  --only room  --room-members 10000 --room-rate 50 --room-procs 2 "${PASS[@]}"
+  # the same room saturated: 100 msgs/s = 1M deliveries/s offered; events queued for one
+  # connection within a loop turn go out in one write
+  our_suite "$OUT/large-room-saturated" --only room --room-members 10000 --room-rate 100 --room-procs 2 "${PASS[@]}"
   our_suite "$OUT/large-storm" --only storm --storm-conns 10000 "${PASS[@]}"
   # durable ingest: raise the rate until the ack p99 passes 20 ms (or messages go missing)
-  for rate in 2 4 8 12 16; do
+  for rate in 2 4 8 10 12 16 20 25; do
     our_suite "$OUT/ingest-$rate" --only pairs --pairs-rate "$rate" --warmup 3 --duration 10 "${PASS[@]}"
     p99=$(grep -o 'ack_p99_ms=[0-9.]*' "$OUT/ingest-$rate/summary.txt" | cut -d= -f2 || true)
     lost=$(grep -o ' lost=[0-9]*' "$OUT/ingest-$rate/summary.txt" | cut -d= -f2 || true)
