@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-OUT=${OUT:-$ROOT/out/bench/$(date +%Y%m%d-%H%M%S)}
+OUT=$(realpath -m "${OUT:-$ROOT/out/bench/$(date +%Y%m%d-%H%M%S)}")  # absolute: the peer runner works in its own directory
 mkdir -p "$OUT"
 BUILD=$ROOT/out/build/release
 BENCH=$BUILD/bench/loadgen/chatsdk-bench
