@@ -182,6 +182,10 @@ def measure(rate, seconds, senders, raw, extra=()):
         owner.close()
         print(f"sent {flood.sent} messages in {elapsed:.1f} s ({flood.sent / elapsed:.0f}/s) by {senders} senders")
         print(out["p"].stdout.strip().splitlines()[-1])
+        if flood.sent == 0:
+            # e.g. python3-websockets missing (Debian's /usr/bin/python3 has it):
+            # poll figures without traffic would be misleading.
+            sys.exit("measurement invalid: no message was sent (see the sender's error above)")
     finally:
         server.stop()
 
