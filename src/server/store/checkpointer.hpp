@@ -16,7 +16,8 @@
 // `hard_limit_frames`), the writer runs a blocking checkpoint itself: bounded
 // size over latency.
 //
-// Threading: on_commit() on the writer thread; start()/stop() on the owner's.
+// Threading: the WAL hook (on_wal_commit) runs on the writer thread;
+// start()/stop() on the owner's.
 #pragma once
 
 #include <atomic>
