@@ -195,3 +195,43 @@ TEST_CASE("transport: listen fails cleanly when the port is taken") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find(std::to_string(first.port())) != std::string::npos);
 }
+
+TEST_CASE(
+    "transport: connections past the fd ceiling are closed at accept, the rest keep working") {
+  // The lowest free fd now; the transport's own fds and every connection (the
+  // client end and the accepted end, both in this process) come after it.
+  const int probe = ::dup(0);
+  REQUIRE(probe >= 0);
+  ::close(probe);
+  Config c;
+  c.fd_limit = static_cast<std::uint32_t>(probe + 40);
+  Fixture f(c);
+  REQUIRE(f.listen_result.ok());
+
+  std::vector<WsClient> open;
+  bool refused = false;
+  for (int i = 0; i < 40 && !refused; ++i) {
+    auto client = WsClient::connect("127.0.0.1", f.port(), WsClient::Options{});
+    if (client.ok()) {
+      open.push_back(std::move(*client));
+    } else {
+      refused = true;
+    }
+  }
+  REQUIRE(refused);
+  CHECK_FALSE(open.empty());
+  CHECK(f.wait_for([&] { return f.metrics.refused_fd_limit >= 1; }));
+
+  // Those admitted still work.
+  REQUIRE(open.front().send_text("still here"));
+  CHECK(open.front().recv_text(3000) == std::optional<std::string>("still here"));
+
+  // Freeing fds lets new connections in again.
+  for (auto& o : open)
+    o.close();
+  CHECK(f.wait_for([&] { return f.metrics.connections_open == 0; }));
+  auto again = WsClient::connect("127.0.0.1", f.port(), WsClient::Options{});
+  REQUIRE(again.ok());
+  CHECK(again->send_text("back"));
+  CHECK(again->recv_text(3000) == std::optional<std::string>("back"));
+}
