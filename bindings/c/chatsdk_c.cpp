@@ -627,6 +627,7 @@ struct EventJson {
     w.EndArray();
     kv_b(w, "more", e.more);
     kv(w, "next_after", e.next_after);
+    json_status(w, e.error, {});
   }
 };
 
@@ -1349,6 +1350,7 @@ chat_status chat_event_status(const chat_event* ev) {
   if (const auto* e = get<ErrorEvent>(ev)) return to_status(e->code);
   if (const auto* o = get<OpChanged>(ev))
     return o->op.failure ? to_status(o->op.failure->code) : CHAT_OK;
+  if (const auto* m = get<MembersPage>(ev)) return to_status(m->error);
   return CHAT_OK;
 }
 

@@ -139,8 +139,8 @@ class CHATSDK_API Client {
   /// One page of the channel's members from the server, ascending by user id,
   /// after the user id `after` ("" = from the start); limit 0 = server default
   /// (100, at most 1000). Answered by a MembersPage event (continue with its
-  /// next_after while `more`); a server error comes as an ErrorEvent
-  /// (e.g. not_member). Use it for large channels, whose members() cache is
+  /// next_after while `more`); a refused request gets one too, with
+  /// `error` set (e.g. not_member). Use it for large channels, whose members() cache is
   /// incomplete. Needs a live connection (not_connected otherwise). Thread: any.
   Result<void> list_members(const std::string& channel, const std::string& after = "",
                             std::uint32_t limit = 0);

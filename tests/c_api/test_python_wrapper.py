@@ -192,6 +192,15 @@ class WrapperTest(unittest.TestCase):
         self.assertEqual(page.tag, 65)
         self.assertEqual([(m["user"], m["role"]) for m in page.members], [("bob", "moderator")])
         self.assertFalse(page.more)
+        self.assertEqual(page.code, "ok")
+        # A refused request is answered too, with its tag and the error.
+        carol = self.connected("carol")
+        carol.list_members("adm", tag=66)
+        page = carol.wait_for(lambda e: e.type == "members_page")
+        self.assertEqual(page.tag, 66)
+        self.assertEqual(page.channel, "adm")
+        self.assertEqual(page.code, "not_member")
+        self.assertEqual(page.members, [])
 
     def test_history_paging(self):
         alice = self.connected("hana")

@@ -389,6 +389,13 @@ void Core::handle(const proto::ErrorFrame& f) {
     case Pending::Kind::auth_refresh:
       emit(ErrorEvent{code, "auth_refresh failed: " + f.code});
       break;
+    case Pending::Kind::members: {  // one MembersPage per request, refused ones too
+      MembersPage ev;
+      ev.channel = p.channel;
+      ev.error = code;
+      emit(std::move(ev));
+      break;
+    }
     default:
       emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)});
       break;

@@ -445,8 +445,8 @@ CHAT_API chat_status chat_client_fetch_profiles(chat_client* c, const char* cons
  * after the user id `after` (NULL or "" = from the start); limit 0 = server
  * default (100; at most 1000). The answer is one CHAT_EVENT_MEMBERS_PAGE
  * carrying `tag` (continue with chat_event_members_next_after while
- * chat_event_members_more is 1). A refusal (e.g. not a member) arrives as a
- * CHAT_EVENT_ERROR. Use it for large channels, whose cached chat_client_members
+ * chat_event_members_more is 1). A refused request (e.g. not a member) is
+ * answered by a MEMBERS_PAGE too, with chat_event_status != CHAT_OK. Use it for large channels, whose cached chat_client_members
  * is incomplete. The cache is not changed.
  * \return CHAT_OK, CHAT_E_NOT_CONNECTED, CHAT_E_INVALID_ARGUMENT, CHAT_E_MISUSE
  * Thread: any. Ownership: strings are copied. Since: 0.1.0 */
@@ -523,7 +523,8 @@ CHAT_API uint64_t chat_event_tag(const chat_event* ev);
  * MEMBERS_PAGE event. */
 CHAT_API const char* chat_event_channel(const chat_event* ev);
 /** CONNECTION: the reason the connection ended; ERROR: the error; OP: the
- * failure of a failed op. CHAT_OK otherwise. */
+ * failure of a failed op; MEMBERS_PAGE: why the request was refused.
+ * CHAT_OK otherwise. */
 CHAT_API chat_status chat_event_status(const chat_event* ev);
 /** Human detail for CONNECTION / ERROR / a failed OP ("" when none). */
 CHAT_API const char* chat_event_detail(const chat_event* ev);
