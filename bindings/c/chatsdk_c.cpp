@@ -52,11 +52,13 @@ static_assert(static_cast<int>(Errc::misuse) == CHAT_E_MISUSE);
 static_assert(static_cast<int>(Errc::internal) == CHAT_E_INTERNAL);
 static_assert(static_cast<int>(OpState::cancelled) == CHAT_OP_CANCELLED);
 static_assert(static_cast<int>(OpKind::profile_set) == CHAT_OP_PROFILE_SET);
+static_assert(static_cast<int>(OpKind::join) == CHAT_OP_JOIN);
+static_assert(static_cast<int>(OpKind::member_role) == CHAT_OP_MEMBER_ROLE);
 static_assert(static_cast<int>(ConnectionState::live) == CHAT_CONN_LIVE);
 static_assert(static_cast<int>(DiffKind::remove) == CHAT_DIFF_REMOVE);
 static_assert(static_cast<int>(ChannelKind::large) == CHAT_CHANNEL_LARGE);
 static_assert(static_cast<int>(Role::owner) == CHAT_ROLE_OWNER);
-static_assert(std::variant_size_v<Event> == CHAT_EVENT_ERROR,
+static_assert(std::variant_size_v<Event> == CHAT_EVENT_MEMBERS_PAGE,
               "a new C++ event type needs a chat_event_type_t value");
 
 // Detail of the last failure on this thread of a call without a valid client.
@@ -97,6 +99,7 @@ struct chat_client {
   std::map<std::string, std::deque<std::uint64_t>> history_tags;
   std::map<std::string, std::deque<std::uint64_t>> presence_tags;
   std::deque<std::uint64_t> profile_tags;
+  std::map<std::string, std::deque<std::uint64_t>> members_tags;  // one page per request
   chat_event current;  // the borrowed event of the last next_event
 };
 
@@ -259,6 +262,7 @@ std::uint64_t tag_of(chat_client& c, const Event& ev) {
   }
   if (const auto* h = std::get_if<HistoryLoaded>(&ev)) return pop_tag(c.history_tags, h->channel);
   if (std::holds_alternative<ProfilesReceived>(ev)) return pop_tag(c.profile_tags);
+  if (const auto* m = std::get_if<MembersPage>(&ev)) return pop_tag(c.members_tags, m->channel);
   if (const auto* p = std::get_if<PresenceChanged>(&ev))
     return pop_tag(c.presence_tags, p->presence.user);
   return 0;
@@ -363,7 +367,8 @@ const char* name(OpState s) {
 const char* name(OpKind s) {
   static constexpr const char* k[] = {
       "send",           "edit",        "delete",         "react",       "unreact", "mark_read",
-      "channel_create", "members_add", "members_remove", "profile_set", "join"};
+      "channel_create", "members_add", "members_remove", "profile_set", "join",
+      "channel_update", "member_role"};
   // A kind newer than this table must not read past it.
   const auto i = static_cast<std::size_t>(s);
   return i < std::size(k) ? k[i] : "unknown";
@@ -611,6 +616,18 @@ struct EventJson {
   void operator()(const ErrorEvent& e) {
     kv(w, "type", "error");
     json_status(w, e.code, e.detail);
+  }
+  void operator()(const MembersPage& e) {
+    kv(w, "type", "members_page");
+    kv(w, "channel", e.channel);
+    w.Key("members");
+    w.StartArray();
+    for (const auto& m : e.members)
+      json(w, m);
+    w.EndArray();
+    kv_b(w, "more", e.more);
+    kv(w, "next_after", e.next_after);
+    json_status(w, e.error, {});
   }
 };
 
@@ -1018,6 +1035,31 @@ chat_status chat_client_leave(chat_client* c, const char* channel, uint64_t tag,
   });
 }
 
+chat_status chat_client_update_channel(chat_client* c, const char* channel, const char* name,
+                                       int is_public, const char* metadata, uint64_t tag,
+                                       int64_t* out_op) {
+  return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
+    if (channel == nullptr) return Error{Errc::invalid_argument, "channel must not be NULL"};
+    std::optional<std::string> n, m;
+    std::optional<bool> p;
+    if (name) n = name;
+    if (metadata) m = metadata;
+    if (is_public >= 0) p = is_public != 0;
+    return cl.cpp->update_channel(channel, std::move(n), p, std::move(m));
+  });
+}
+
+chat_status chat_client_set_role(chat_client* c, const char* channel, const char* user,
+                                 chat_role role, uint64_t tag, int64_t* out_op) {
+  return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
+    if (channel == nullptr || user == nullptr)
+      return Error{Errc::invalid_argument, "channel and user must not be NULL"};
+    if (role != CHAT_ROLE_MEMBER && role != CHAT_ROLE_MODERATOR && role != CHAT_ROLE_OWNER)
+      return Error{Errc::invalid_argument, "unknown role"};
+    return cl.cpp->set_role(channel, user, static_cast<Role>(static_cast<int>(role)));
+  });
+}
+
 chat_status chat_client_set_profile(chat_client* c, const char* display_name,
                                     const char* avatar_url, uint64_t tag, int64_t* out_op) {
   return op_command(c, tag, out_op, [&](chat_client& cl) -> Result<OpId> {
@@ -1084,6 +1126,18 @@ chat_status chat_client_fetch_profiles(chat_client* c, const char* const* users,
     auto r = cl.cpp->fetch_profiles(u);
     if (!r) return fail(&cl, r.error());
     cl.profile_tags.push_back(tag);  // one answer per request, tag 0 included
+    return CHAT_OK;
+  });
+}
+
+chat_status chat_client_list_members(chat_client* c, const char* channel, const char* after,
+                                     uint32_t limit, uint64_t tag) {
+  return guarded(c, [&](chat_client& cl) {
+    if (!require(cl, channel, "channel")) return CHAT_E_INVALID_ARGUMENT;
+    std::lock_guard<std::mutex> g(cl.tags_mu);
+    auto r = cl.cpp->list_members(channel, after ? after : "", limit);
+    if (!r) return fail(&cl, r.error());
+    cl.members_tags[channel].push_back(tag);  // one page per request, tag 0 included
     return CHAT_OK;
   });
 }
@@ -1287,6 +1341,7 @@ const char* chat_event_channel(const chat_event* ev) {
   if (const auto* t = get<TypingChanged>(ev)) return t->channel.c_str();
   if (const auto* r = get<ReceiptChanged>(ev)) return r->receipt.channel.c_str();
   if (const auto* h = get<HistoryLoaded>(ev)) return h->channel.c_str();
+  if (const auto* m = get<MembersPage>(ev)) return m->channel.c_str();
   return nullptr;
 }
 
@@ -1295,6 +1350,7 @@ chat_status chat_event_status(const chat_event* ev) {
   if (const auto* e = get<ErrorEvent>(ev)) return to_status(e->code);
   if (const auto* o = get<OpChanged>(ev))
     return o->op.failure ? to_status(o->op.failure->code) : CHAT_OK;
+  if (const auto* m = get<MembersPage>(ev)) return to_status(m->error);
   return CHAT_OK;
 }
 
@@ -1390,6 +1446,7 @@ size_t chat_event_user_count(const chat_event* ev) {
   if (const auto* t = get<TypingChanged>(ev)) return t->users.size();
   if (const auto* p = get<ProfilesReceived>(ev)) return p->users.size();
   if (get<PresenceChanged>(ev) || get<ReceiptChanged>(ev)) return 1;
+  if (const auto* m = get<MembersPage>(ev)) return m->members.size();
   return 0;
 }
 
@@ -1400,6 +1457,8 @@ const char* chat_event_user(const chat_event* ev, size_t i) {
     return i < p->users.size() ? p->users[i].id.c_str() : nullptr;
   if (const auto* p = get<PresenceChanged>(ev)) return i == 0 ? p->presence.user.c_str() : nullptr;
   if (const auto* r = get<ReceiptChanged>(ev)) return i == 0 ? r->receipt.user.c_str() : nullptr;
+  if (const auto* m = get<MembersPage>(ev))
+    return i < m->members.size() ? m->members[i].user.c_str() : nullptr;
   return nullptr;
 }
 
@@ -1454,6 +1513,24 @@ int chat_event_history_more_before(const chat_event* ev) {
 int chat_event_history_more_after(const chat_event* ev) {
   const auto* h = get<HistoryLoaded>(ev);
   return (h && h->more_after) ? 1 : 0;
+}
+chat_role chat_event_member_role(const chat_event* ev, size_t i) {
+  const auto* m = get<MembersPage>(ev);
+  return (m && i < m->members.size())
+             ? static_cast<chat_role>(static_cast<int>(m->members[i].role))
+             : CHAT_ROLE_MEMBER;
+}
+uint64_t chat_event_member_read_seq(const chat_event* ev, size_t i) {
+  const auto* m = get<MembersPage>(ev);
+  return (m && i < m->members.size()) ? m->members[i].read_seq : 0;
+}
+int chat_event_members_more(const chat_event* ev) {
+  const auto* m = get<MembersPage>(ev);
+  return (m && m->more) ? 1 : 0;
+}
+const char* chat_event_members_next_after(const chat_event* ev) {
+  const auto* m = get<MembersPage>(ev);
+  return m ? m->next_after.c_str() : nullptr;
 }
 uint64_t chat_event_evicted_messages(const chat_event* ev) {
   const auto* e = get<CacheEvicted>(ev);

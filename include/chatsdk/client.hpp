@@ -108,6 +108,17 @@ class CHATSDK_API Client {
   Result<OpId> remove_members(const std::string& channel, const std::vector<std::string>& users);
   /// Leaves the channel (needs the user id: after the first connect). Thread: any.
   Result<OpId> leave(const std::string& channel);
+  /// Renames a channel / changes its visibility / replaces its metadata (JSON
+  /// object text; "" or "{}" clears it). nullopt = unchanged; at least one field
+  /// is needed (invalid_argument). Owner/moderator: others get a failed op
+  /// (permission_denied). Members see it as a ChannelListDiff (channel_updated).
+  /// Thread: any.
+  Result<OpId> update_channel(const std::string& channel, std::optional<std::string> name,
+                              std::optional<bool> is_public,
+                              std::optional<std::string> metadata_json);
+  /// Sets a member's role (owner only; others get a failed op, permission_denied).
+  /// The change reaches members() when the server's member event arrives. Thread: any.
+  Result<OpId> set_role(const std::string& channel, const std::string& user, Role role);
   /// Sets the fields given (nullopt = unchanged). Thread: any.
   Result<OpId> set_profile(std::optional<std::string> display_name,
                            std::optional<std::string> avatar_url);
@@ -125,6 +136,14 @@ class CHATSDK_API Client {
   /// connection (not_connected otherwise). Thread: any.
   Result<void> query_presence(const std::vector<std::string>& users);
   Result<void> fetch_profiles(const std::vector<std::string>& users);
+  /// One page of the channel's members from the server, ascending by user id,
+  /// after the user id `after` ("" = from the start); limit 0 = server default
+  /// (100, at most 1000). Answered by a MembersPage event (continue with its
+  /// next_after while `more`); a refused request gets one too, with
+  /// `error` set (e.g. not_member). Use it for large channels, whose members() cache is
+  /// incomplete. Needs a live connection (not_connected otherwise). Thread: any.
+  Result<void> list_members(const std::string& channel, const std::string& after = "",
+                            std::uint32_t limit = 0);
 
   // ---- view-models ------------------------------------------------------------------
   /// Emits a TimelineDiff reset (last 50 cached messages + local echoes), then

@@ -82,6 +82,20 @@ struct ProfilesReceived {
   std::vector<User> users;
 };
 
+/// One page of a channel's members from the server (Client::list_members), in
+/// ascending user-id order. While `more` is true, ask again with
+/// after = next_after (the last user id of this page). The cache is not
+/// changed: in large channels membership is not part of the change stream.
+/// Every request gets exactly one MembersPage: a refused one (e.g. not_member)
+/// has `error` set and no members.
+struct MembersPage {
+  std::string channel;
+  std::vector<Member> members;
+  bool more = false;
+  std::string next_after;
+  Errc error = Errc::ok;
+};
+
 /// Old synced history was dropped to stay under the cache cap (never outbox
 /// rows or unsynced data). Evicted history is fetched again when scrolled to.
 struct CacheEvicted {
@@ -106,6 +120,6 @@ struct ErrorEvent {
 
 using Event = std::variant<ConnectionChanged, ChannelListDiff, TimelineDiff, OpChanged,
                            TypingChanged, PresenceChanged, ReceiptChanged, ProfilesReceived,
-                           CacheEvicted, HistoryLoaded, ErrorEvent>;
+                           CacheEvicted, HistoryLoaded, ErrorEvent, MembersPage>;
 
 }  // namespace chatsdk

@@ -49,6 +49,8 @@ enum class OpKind : std::uint8_t {
   members_remove,  // removing yourself is leaving
   profile_set,
   join,  // joining a public channel (append-only: stored as a number)
+  channel_update,  // name / visibility / metadata of a channel (owner/moderator)
+  member_role,     // a member's role (owner only)
 };
 
 struct OpFailure {

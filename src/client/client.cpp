@@ -311,6 +311,16 @@ Result<OpId> Client::remove_members(const std::string& channel,
 Result<OpId> Client::leave(const std::string& channel) {
   return impl_->command([&](Core& c) { return c.leave(channel); });
 }
+Result<OpId> Client::update_channel(const std::string& channel, std::optional<std::string> name,
+                                    std::optional<bool> is_public,
+                                    std::optional<std::string> metadata_json) {
+  return impl_->command([&](Core& c) {
+    return c.update_channel(channel, std::move(name), is_public, std::move(metadata_json));
+  });
+}
+Result<OpId> Client::set_role(const std::string& channel, const std::string& user, Role role) {
+  return impl_->command([&](Core& c) { return c.set_role(channel, user, role); });
+}
 Result<OpId> Client::set_profile(std::optional<std::string> name,
                                  std::optional<std::string> avatar) {
   return impl_->command([&](Core& c) { return c.set_profile(name, avatar); });
@@ -338,6 +348,10 @@ Result<void> Client::query_presence(const std::vector<std::string>& users) {
 }
 Result<void> Client::fetch_profiles(const std::vector<std::string>& users) {
   return impl_->command([&](Core& c) { return c.fetch_profiles(users); });
+}
+Result<void> Client::list_members(const std::string& channel, const std::string& after,
+                                  std::uint32_t limit) {
+  return impl_->command([&](Core& c) { return c.list_members(channel, after, limit); });
 }
 Result<void> Client::open_timeline(const std::string& channel) {
   return impl_->command([&](Core& c) { return c.open_timeline(channel); });

@@ -46,6 +46,12 @@ static void test_null_handles(void) {
   CHECK(chat_client_user_id(NULL, &s) == CHAT_E_MISUSE);
   CHECK(s == NULL);
   CHECK(chat_client_channels(NULL, &l) == CHAT_E_MISUSE);
+  CHECK(chat_client_update_channel(NULL, "general", "n", -1, NULL, 0, &op) == CHAT_E_MISUSE);
+  CHECK(chat_client_set_role(NULL, "general", "bob", CHAT_ROLE_MODERATOR, 0, &op) ==
+        CHAT_E_MISUSE);
+  CHECK(chat_client_list_members(NULL, "general", NULL, 0, 0) == CHAT_E_MISUSE);
+  CHECK(chat_event_members_more(NULL) == 0);
+  CHECK(chat_event_members_next_after(NULL) == NULL);
   CHECK(l == NULL);
   CHECK(chat_client_state(NULL) == CHAT_CONN_DISCONNECTED);
   CHECK(strlen(chat_client_errmsg(NULL)) > 0); /* the detail of the last misuse */
@@ -129,6 +135,16 @@ static void test_bad_arguments(void) {
   CHECK(chat_client_edit(c, "general", 0, NULL, "x", NULL, 0, NULL) == CHAT_E_INVALID_ARGUMENT);
   CHECK(chat_client_next_event(c, NULL) == CHAT_E_MISUSE);
   CHECK(chat_client_cancel(c, 987654) != CHAT_OK);
+  /* channel admin: nothing to update, an unknown role, a live query offline */
+  CHECK(chat_client_update_channel(c, "general", NULL, -1, NULL, 0, &op) ==
+        CHAT_E_INVALID_ARGUMENT);
+  CHECK(chat_client_update_channel(c, NULL, "n", -1, NULL, 0, &op) == CHAT_E_INVALID_ARGUMENT);
+  CHECK(chat_client_set_role(c, "general", "bob", (chat_role)7, 0, &op) ==
+        CHAT_E_INVALID_ARGUMENT);
+  CHECK(chat_client_set_role(c, "general", NULL, CHAT_ROLE_OWNER, 0, &op) ==
+        CHAT_E_INVALID_ARGUMENT);
+  CHECK(chat_client_list_members(c, NULL, NULL, 0, 0) == CHAT_E_INVALID_ARGUMENT);
+  CHECK(chat_client_list_members(c, "general", NULL, 0, 0) == CHAT_E_NOT_CONNECTED);
   /* a valid command works offline: queued in the outbox, its op has an id */
   CHECK(chat_client_send_text(c, "general", "offline hello", NULL, 42, &op) == CHAT_OK);
   CHECK(op > 0);

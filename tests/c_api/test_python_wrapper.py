@@ -129,6 +129,79 @@ class WrapperTest(unittest.TestCase):
         self.op_done(carol, carol.send_text("plaza", "hi from carol"))
         alice.wait_for(lambda e: any(m["body"] == "hi from carol" for m in e.messages()))
 
+    def until(self, clients, cond, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for c in clients:
+                c.poll(10)
+                while c.next_event() is not None:
+                    pass
+            if cond():
+                return
+        self.fail("condition not reached")
+
+    def test_channel_admin_calls(self):
+        # Offline: list_members is a live query, not queued.
+        with self.assertRaises(chatsdk.NotConnectedError):
+            self.client("alice").list_members("adm")
+        alice = self.connected("alice")
+        bob = self.connected("bob")
+        self.op_done(alice, alice.create_group("adm", "Adm", ["bob"]))
+        bob.wait_for(lambda e: e.type == "channel_list_diff" and any(
+            it.get("key") == "adm" for o in e.ops for it in o["items"]), timeout=10)
+
+        # update_channel: the owner's op is sent, bob sees the new name.
+        ev = self.op_done(alice, alice.update_channel("adm", name="Admin room", public=True,
+                                                      metadata='{"topic":"ops"}', tag=61))
+        self.assertEqual(ev.tag, 61)
+        self.assertEqual(ev.op["kind"], "channel_update")
+        self.assertEqual(ev.op["state"], "sent")
+
+        def bob_channel():
+            return next((ch for ch in bob.channels() if ch["id"] == "adm"), {})
+        self.until([alice, bob], lambda: bob_channel().get("name") == "Admin room")
+        self.assertTrue(bob_channel()["is_public"])
+        # A plain member is refused: a failed op.
+        ev = self.op_done(bob, bob.update_channel("adm", name="Bob's", tag=62))
+        self.assertEqual(ev.tag, 62)
+        self.assertEqual(ev.op["state"], "failed")
+        self.assertEqual(ev.op["failure"]["code"], "permission_denied")
+        bob.cancel(ev.op["id"])
+
+        # set_role: bob becomes a moderator.
+        ev = self.op_done(alice, alice.set_role("adm", "bob", "moderator", tag=63))
+        self.assertEqual(ev.tag, 63)
+        self.assertEqual(ev.op["kind"], "member_role")
+        self.assertEqual(ev.op["state"], "sent")
+        self.until([alice, bob], lambda: any(
+            m["user"] == "bob" and m["role"] == "moderator" for m in bob.members("adm")))
+        with self.assertRaises(ValueError):
+            alice.set_role("adm", "bob", "king")
+
+        # list_members: two pages of one, tags on the answers.
+        bob.list_members("adm", limit=1, tag=64)
+        page = bob.wait_for(lambda e: e.type == "members_page")
+        self.assertEqual(page.tag, 64)
+        self.assertEqual(page.channel, "adm")
+        self.assertEqual([m["user"] for m in page.members], ["alice"])
+        self.assertEqual(page.members[0]["role"], "owner")
+        self.assertTrue(page.more)
+        self.assertEqual(page.next_after, "alice")
+        bob.list_members("adm", after=page.next_after, limit=1, tag=65)
+        page = bob.wait_for(lambda e: e.type == "members_page")
+        self.assertEqual(page.tag, 65)
+        self.assertEqual([(m["user"], m["role"]) for m in page.members], [("bob", "moderator")])
+        self.assertFalse(page.more)
+        self.assertEqual(page.code, "ok")
+        # A refused request is answered too, with its tag and the error.
+        carol = self.connected("carol")
+        carol.list_members("adm", tag=66)
+        page = carol.wait_for(lambda e: e.type == "members_page")
+        self.assertEqual(page.tag, 66)
+        self.assertEqual(page.channel, "adm")
+        self.assertEqual(page.code, "not_member")
+        self.assertEqual(page.members, [])
+
     def test_history_paging(self):
         alice = self.connected("hana")
         self.op_done(alice, alice.create_group("hist", "History", []))

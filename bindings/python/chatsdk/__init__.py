@@ -140,6 +140,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "chat_client_remove_members": (S, [H, P, STRS, c_size_t, c_uint64, OUT_OP]),
         "chat_client_leave": (S, [H, P, c_uint64, OUT_OP]),
         "chat_client_set_profile": (S, [H, P, P, c_uint64, OUT_OP]),
+        "chat_client_update_channel": (S, [H, P, P, c_int, P, c_uint64, OUT_OP]),
+        "chat_client_set_role": (S, [H, P, P, c_int, c_uint64, OUT_OP]),
+        "chat_client_list_members": (S, [H, P, P, c_uint32, c_uint64]),
         "chat_client_retry": (S, [H, c_int64, c_uint64]),
         "chat_client_cancel": (S, [H, c_int64]),
         "chat_client_typing": (S, [H, P]),
@@ -250,8 +253,8 @@ class Event:
     """One event, copied out of the library (safe to keep).
 
     .type is "connection", "channel_list_diff", "timeline_diff", "op", "typing",
-    "presence", "receipt", "profiles", "cache_evicted", "history_loaded" or
-    "error"; .tag is the tag of the command it completes (0 = unsolicited);
+    "presence", "receipt", "profiles", "cache_evicted", "history_loaded",
+    "error" or "members_page"; .tag is the tag of the command it completes (0 = unsolicited);
     .data is the full JSON rendering (docs/bindings.md); its keys are also
     attributes (ev.channel, ev.ops, ev.op, ...).
     """
@@ -282,6 +285,7 @@ class Event:
 # ---- the client -----------------------------------------------------------------
 
 _STATES = ["disconnected", "connecting", "authenticating", "syncing", "live"]
+_ROLES = ["member", "moderator", "owner"]
 
 
 class Client:
@@ -533,6 +537,23 @@ class Client:
                     tag: int = 0) -> int:
         return self._op(self._lib.chat_client_set_profile, _b(display_name), _b(avatar_url), tag=tag)
 
+    def update_channel(self, channel: str, *, name: Optional[str] = None,
+                       public: Optional[bool] = None, metadata: Optional[str] = None,
+                       tag: int = 0) -> int:
+        """Renames a channel / changes its visibility / replaces its metadata (JSON
+        object text). None = unchanged; at least one field. Owners and moderators
+        only (others get a failed op, PermissionDenied)."""
+        is_public = -1 if public is None else (1 if public else 0)
+        return self._op(self._lib.chat_client_update_channel, _b(channel), _b(name),
+                        c_int(is_public), _b(metadata), tag=tag)
+
+    def set_role(self, channel: str, user: str, role: str, *, tag: int = 0) -> int:
+        """Sets a member's role: "member", "moderator" or "owner" (owners only)."""
+        if role not in _ROLES:
+            raise ValueError(f"role must be one of {_ROLES}")
+        return self._op(self._lib.chat_client_set_role, _b(channel), _b(user),
+                        c_int(_ROLES.index(role)), tag=tag)
+
     def retry(self, op: int, *, tag: int = 0) -> None:
         self._check(self._lib.chat_client_retry(self._h, c_int64(op), c_uint64(tag)))
 
@@ -553,6 +574,13 @@ class Client:
     def fetch_profiles(self, users: Sequence[str], *, tag: int = 0) -> None:
         arr, n = _strs(list(users))
         self._check(self._lib.chat_client_fetch_profiles(self._h, arr, n, c_uint64(tag)))
+
+    def list_members(self, channel: str, after: str = "", limit: int = 0, *, tag: int = 0) -> None:
+        """Asks the server for a page of members (ascending user id, after `after`);
+        the answer is one "members_page" event carrying `tag` (members, more,
+        next_after). Needs a live connection (NotConnected otherwise)."""
+        self._check(self._lib.chat_client_list_members(self._h, _b(channel), _b(after),
+                                                         c_uint32(limit), c_uint64(tag)))
 
     # -- view-models --
     def open_timeline(self, channel: str) -> None:

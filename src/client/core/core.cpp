@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "chatsdk/version.hpp"
+#include "client/core/convert.hpp"
 #include "common/protocol/limits.hpp"
 #include "common/util/ids.hpp"
 
@@ -388,6 +389,13 @@ void Core::handle(const proto::ErrorFrame& f) {
     case Pending::Kind::auth_refresh:
       emit(ErrorEvent{code, "auth_refresh failed: " + f.code});
       break;
+    case Pending::Kind::members: {  // one MembersPage per request, refused ones too
+      MembersPage ev;
+      ev.channel = p.channel;
+      ev.error = code;
+      emit(std::move(ev));
+      break;
+    }
     default:
       emit(ErrorEvent{code, f.code + (f.message.empty() ? "" : ": " + f.message)});
       break;
@@ -429,6 +437,30 @@ Result<void> Core::fetch_profiles(const std::vector<std::string>& users) {
   track(id, Pending{Pending::Kind::profiles, 0, {}, false});
   send(proto::ProfilesGet{id, users});
   return {};
+}
+
+Result<void> Core::list_members(const std::string& channel, const std::string& after,
+                                std::uint32_t limit) {
+  if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
+  if (!live()) return Error{Errc::not_connected, "members_list needs a live connection"};
+  auto id = next_id();
+  track(id, Pending{Pending::Kind::members, 0, channel, false});
+  send(proto::MembersList{id, channel, after, limit});
+  return {};
+}
+
+// Delivered as an event only: for large channels the server's list is the
+// truth and the cached members() stays what the change stream made it.
+void Core::handle(const proto::MembersPage& f) {
+  pending_.erase(f.id);
+  MembersPage ev;
+  ev.channel = f.channel;
+  ev.more = f.more;
+  ev.members.reserve(f.members.size());
+  for (const auto& m : f.members)
+    ev.members.push_back(Member{m.user, to_public(m.role), m.read_seq});
+  if (!ev.members.empty()) ev.next_after = ev.members.back().user;
+  emit(std::move(ev));
 }
 
 std::string Core::new_client_id() {

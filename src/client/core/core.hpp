@@ -110,6 +110,10 @@ class Core {
   Result<OpId> join(const std::string& channel);
   Result<OpId> remove_members(const std::string& channel, const std::vector<std::string>& users);
   Result<OpId> leave(const std::string& channel);
+  Result<OpId> update_channel(const std::string& channel, std::optional<std::string> name,
+                              std::optional<bool> is_public,
+                              std::optional<std::string> metadata_json);
+  Result<OpId> set_role(const std::string& channel, const std::string& user, Role role);
   Result<OpId> set_profile(std::optional<std::string> display_name,
                            std::optional<std::string> avatar_url);
   Result<void> retry(OpId op);
@@ -120,6 +124,9 @@ class Core {
   void typing_stop(const std::string& channel);
   Result<void> query_presence(const std::vector<std::string>& users);
   Result<void> fetch_profiles(const std::vector<std::string>& users);
+  /// One page of members from the server (answered by a MembersPage event).
+  Result<void> list_members(const std::string& channel, const std::string& after,
+                            std::uint32_t limit);
 
   // ---- view-models -------------------------------------------------------------
   /// Inputs between begin_batch() and end_batch() (e.g. every frame one poll
@@ -158,7 +165,7 @@ class Core {
 
  private:
   struct Pending {
-    enum class Kind { op, sync, history, presence, profiles, auth_refresh, join } kind;
+    enum class Kind { op, sync, history, presence, profiles, auth_refresh, join, members } kind;
     OpId op = 0;
     std::string channel;
     bool older = false;
@@ -196,7 +203,7 @@ class Core {
   void handle(const proto::SyncResult& f);
   void handle(const proto::HistoryPage& f);
   void handle(const proto::ChannelReply& f);
-  void handle(const proto::MembersPage&) {}
+  void handle(const proto::MembersPage& f);
   void handle(const proto::Profiles& f);
   void handle(const proto::PresenceList& f);
   void handle(const proto::ErrorFrame& f);

@@ -225,6 +225,40 @@ Result<OpId> Core::leave(const std::string& channel) {
   return remove_members(channel, {me_});
 }
 
+Result<OpId> Core::update_channel(const std::string& channel, std::optional<std::string> name,
+                                  std::optional<bool> is_public,
+                                  std::optional<std::string> metadata_json) {
+  if (channel.empty()) return Error{Errc::invalid_argument, "channel is empty"};
+  if (!name && !is_public && !metadata_json)
+    return Error{Errc::invalid_argument, "nothing to update"};
+  if (metadata_json) {
+    if (metadata_json->empty()) *metadata_json = "{}";  // "" clears, like {}
+    if (auto r = check_limits({}, *metadata_json); !r) return r.error();
+  }
+  OpRow row;
+  row.op.kind = OpKind::channel_update;
+  row.op.channel = channel;
+  row.has_name = name.has_value();
+  row.name = name.value_or("");
+  row.has_public = is_public.has_value();
+  row.is_public = is_public.value_or(false);
+  row.has_metadata = metadata_json.has_value();
+  row.metadata = metadata_json.value_or("");
+  return enqueue(std::move(row));
+}
+
+Result<OpId> Core::set_role(const std::string& channel, const std::string& user, Role role) {
+  if (channel.empty() || user.empty()) return Error{Errc::invalid_argument, "channel/user empty"};
+  if (role != Role::member && role != Role::moderator && role != Role::owner)
+    return Error{Errc::invalid_argument, "unknown role"};
+  OpRow row;
+  row.op.kind = OpKind::member_role;
+  row.op.channel = channel;
+  row.users = {user};
+  row.role = role;
+  return enqueue(std::move(row));
+}
+
 Result<OpId> Core::set_profile(std::optional<std::string> display_name,
                                std::optional<std::string> avatar_url) {
   OpRow row;
@@ -400,6 +434,27 @@ bool Core::dispatch(OpRow& row) {
       f.channel = o.channel;
       f.client_id = o.client_id;
       f.users = row.users;
+      send(std::move(f));
+      break;
+    }
+    case OpKind::channel_update: {
+      proto::ChannelUpdate f;
+      f.id = id;
+      f.channel = o.channel;
+      f.client_id = o.client_id;
+      if (row.has_name) f.name = row.name;
+      if (row.has_public) f.is_public = row.is_public;
+      if (row.has_metadata) f.metadata = proto::JsonObject{row.metadata};
+      send(std::move(f));
+      break;
+    }
+    case OpKind::member_role: {
+      proto::MemberRole f;
+      f.id = id;
+      f.channel = o.channel;
+      f.client_id = o.client_id;
+      f.user = row.users.empty() ? std::string() : row.users.front();
+      f.role = static_cast<proto::Role>(row.role);
       send(std::move(f));
       break;
     }

@@ -442,7 +442,8 @@ std::optional<User> Store::profile(const std::string& user) {
 #define OP_COLS                                                                        \
   "id, kind, state, channel, client_id, seq, fail_code, fail_retryable, fail_reason, " \
   "created_at, body, reply_to, mentions, metadata, emoji, users, target_client_id, "   \
-  "create_kind, name, has_name, avatar_url, has_avatar, is_public, lane, attempts, version"
+  "create_kind, name, has_name, avatar_url, has_avatar, is_public, lane, attempts, version, " \
+  "has_public, has_metadata, role"
 
 OpRow Store::read_op(const Stmt& s) const {
   OpRow r;
@@ -471,6 +472,9 @@ OpRow Store::read_op(const Stmt& s) const {
   r.lane = s.str(23);
   r.attempts = s.u32(24);
   r.version = s.u64(25);
+  r.has_public = s.b(26);
+  r.has_metadata = s.b(27);
+  r.role = static_cast<Role>(s.i64(28));
   return r;
 }
 
@@ -479,8 +483,8 @@ Result<void> Store::insert_op(OpRow& r) {
       "INSERT INTO outbox(kind, state, channel, client_id, seq, fail_code, fail_retryable, "
       "fail_reason, created_at, body, reply_to, mentions, metadata, emoji, users, "
       "target_client_id, create_kind, name, has_name, avatar_url, has_avatar, is_public, lane, "
-      "attempts, version) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-      "?19,?20,?21,?22,?23,?24,?25)");
+      "attempts, version, has_public, has_metadata, role) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+      "?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)");
   const Op& o = r.op;
   s.bind(1, static_cast<int>(o.kind))
       .bind(2, static_cast<int>(o.state))
@@ -506,7 +510,10 @@ Result<void> Store::insert_op(OpRow& r) {
       .bind(22, r.is_public)
       .bind(23, r.lane)
       .bind(24, r.attempts)
-      .bind(25, r.version);
+      .bind(25, r.version)
+      .bind(26, r.has_public)
+      .bind(27, r.has_metadata)
+      .bind(28, static_cast<int>(r.role));
   if (!s.exec()) return db_.last_error();
   r.op.id = db_.last_insert_rowid();
   return {};

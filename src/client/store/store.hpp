@@ -39,6 +39,9 @@ struct OpRow {
   std::string avatar_url;
   bool has_avatar = false;
   bool is_public = false;
+  bool has_public = false;    // channel_update: `public` present
+  bool has_metadata = false;  // channel_update: `metadata` present
+  Role role = Role::member;   // member_role: the new role (users[0] is the member)
   std::uint32_t attempts = 0;
   std::string lane;     // ops of one lane are replayed strictly in order
   Version version = 0;  // change version assigned by the server (0 = none/unknown)

@@ -8,7 +8,7 @@
 namespace chatsdk::client {
 namespace {
 
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     // v1: initial schema
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,6 +56,13 @@ ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_by_time ON messages(created_at);
 CREATE INDEX messages_by_client_id ON messages(channel, client_id);
+)sql",
+    // v3: channel_update's tri-state fields and member_role's role — added in
+    // place, outbox rows untouched (older kinds keep the defaults).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN has_public INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN has_metadata INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN role INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

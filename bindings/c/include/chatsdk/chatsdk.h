@@ -147,7 +147,8 @@ typedef enum chat_event_type_t {
   CHAT_EVENT_PROFILES = 8,          /**< user profiles arrived */
   CHAT_EVENT_CACHE_EVICTED = 9,     /**< old history dropped to stay under the cache cap */
   CHAT_EVENT_HISTORY_LOADED = 10,   /**< result of load_older / load_newer */
-  CHAT_EVENT_ERROR = 11             /**< a failure not tied to an op */
+  CHAT_EVENT_ERROR = 11,            /**< a failure not tied to an op */
+  CHAT_EVENT_MEMBERS_PAGE = 12      /**< a page of members (chat_client_list_members) */
 } chat_event_type_t;
 
 typedef enum chat_connection_state {
@@ -185,7 +186,10 @@ typedef enum chat_op_kind {
   CHAT_OP_CHANNEL_CREATE = 6,
   CHAT_OP_MEMBERS_ADD = 7,
   CHAT_OP_MEMBERS_REMOVE = 8,
-  CHAT_OP_PROFILE_SET = 9
+  CHAT_OP_PROFILE_SET = 9,
+  CHAT_OP_JOIN = 10,
+  CHAT_OP_CHANNEL_UPDATE = 11, /**< chat_client_update_channel */
+  CHAT_OP_MEMBER_ROLE = 12     /**< chat_client_set_role */
 } chat_op_kind;
 
 typedef enum chat_channel_kind {
@@ -390,6 +394,19 @@ CHAT_API chat_status chat_client_remove_members(chat_client* c, const char* chan
 /** Leaves a channel. */
 CHAT_API chat_status chat_client_leave(chat_client* c, const char* channel, uint64_t tag,
                                        int64_t* out_op);
+/** Renames a channel, changes its visibility or replaces its metadata (owners
+ * and moderators; others get a failed op, CHAT_E_PERMISSION_DENIED). NULL
+ * name / metadata and is_public < 0 leave a field unchanged; is_public 0/1
+ * sets it; metadata is a JSON object ("" or "{}" clears it). At least one
+ * field must be given (CHAT_E_INVALID_ARGUMENT). Since: 0.1.0 */
+CHAT_API chat_status chat_client_update_channel(chat_client* c, const char* channel,
+                                                const char* name, int is_public,
+                                                const char* metadata, uint64_t tag,
+                                                int64_t* out_op);
+/** Sets a member's role (owners only; others get a failed op,
+ * CHAT_E_PERMISSION_DENIED). Since: 0.1.0 */
+CHAT_API chat_status chat_client_set_role(chat_client* c, const char* channel, const char* user,
+                                          chat_role role, uint64_t tag, int64_t* out_op);
 /** Sets this user's profile; NULL leaves a field unchanged. */
 CHAT_API chat_status chat_client_set_profile(chat_client* c, const char* display_name,
                                              const char* avatar_url, uint64_t tag, int64_t* out_op);
@@ -423,6 +440,18 @@ CHAT_API chat_status chat_client_query_presence(chat_client* c, const char* cons
  * Thread: any. Ownership: users are copied. Since: 0.1.0 */
 CHAT_API chat_status chat_client_fetch_profiles(chat_client* c, const char* const* users,
                                                 size_t user_count, uint64_t tag);
+
+/** Asks the server for one page of a channel's members, ascending by user id,
+ * after the user id `after` (NULL or "" = from the start); limit 0 = server
+ * default (100; at most 1000). The answer is one CHAT_EVENT_MEMBERS_PAGE
+ * carrying `tag` (continue with chat_event_members_next_after while
+ * chat_event_members_more is 1). A refused request (e.g. not a member) is
+ * answered by a MEMBERS_PAGE too, with chat_event_status != CHAT_OK. Use it for large channels, whose cached chat_client_members
+ * is incomplete. The cache is not changed.
+ * \return CHAT_OK, CHAT_E_NOT_CONNECTED, CHAT_E_INVALID_ARGUMENT, CHAT_E_MISUSE
+ * Thread: any. Ownership: strings are copied. Since: 0.1.0 */
+CHAT_API chat_status chat_client_list_members(chat_client* c, const char* channel,
+                                              const char* after, uint32_t limit, uint64_t tag);
 
 /* ---- view-models and history --------------------------------------------- */
 
@@ -490,10 +519,12 @@ CHAT_API void chat_list_destroy(chat_list* l);
 CHAT_API chat_event_type_t chat_event_type(const chat_event* ev);
 /** The tag of the command this event completes; 0 for unsolicited events. */
 CHAT_API uint64_t chat_event_tag(const chat_event* ev);
-/** The channel of a TIMELINE_DIFF, TYPING, RECEIPT or HISTORY_LOADED event. */
+/** The channel of a TIMELINE_DIFF, TYPING, RECEIPT, HISTORY_LOADED or
+ * MEMBERS_PAGE event. */
 CHAT_API const char* chat_event_channel(const chat_event* ev);
 /** CONNECTION: the reason the connection ended; ERROR: the error; OP: the
- * failure of a failed op. CHAT_OK otherwise. */
+ * failure of a failed op; MEMBERS_PAGE: why the request was refused.
+ * CHAT_OK otherwise. */
 CHAT_API chat_status chat_event_status(const chat_event* ev);
 /** Human detail for CONNECTION / ERROR / a failed OP ("" when none). */
 CHAT_API const char* chat_event_detail(const chat_event* ev);
@@ -522,7 +553,7 @@ CHAT_API int64_t chat_event_diff_item_op(const chat_event* ev, size_t op, size_t
 CHAT_API const chat_op* chat_event_op(const chat_event* ev);
 
 /** TYPING: the users now typing; PROFILES: the users described; PRESENCE and
- * RECEIPT: one user. */
+ * RECEIPT: one user; MEMBERS_PAGE: the members of the page, in order. */
 CHAT_API size_t chat_event_user_count(const chat_event* ev);
 CHAT_API const char* chat_event_user(const chat_event* ev, size_t i);
 /** PROFILES: fields of user i. */
@@ -539,6 +570,13 @@ CHAT_API uint64_t chat_event_receipt_delivered_seq(const chat_event* ev);
 CHAT_API size_t chat_event_history_count(const chat_event* ev);
 CHAT_API int chat_event_history_more_before(const chat_event* ev);
 CHAT_API int chat_event_history_more_after(const chat_event* ev);
+/** MEMBERS_PAGE: role and read cursor of member i (read cursors only in small
+ * channels), whether more members follow, and the user id to pass as `after`
+ * for the next page ("" for an empty page). */
+CHAT_API chat_role chat_event_member_role(const chat_event* ev, size_t i);
+CHAT_API uint64_t chat_event_member_read_seq(const chat_event* ev, size_t i);
+CHAT_API int chat_event_members_more(const chat_event* ev);
+CHAT_API const char* chat_event_members_next_after(const chat_event* ev);
 /** CACHE_EVICTED: messages dropped and cache bytes before / after. */
 CHAT_API uint64_t chat_event_evicted_messages(const chat_event* ev);
 CHAT_API uint64_t chat_event_evicted_bytes_before(const chat_event* ev);
