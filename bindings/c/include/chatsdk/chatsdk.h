@@ -201,7 +201,11 @@ typedef enum chat_channel_kind {
 typedef enum chat_role {
   CHAT_ROLE_MEMBER = 0,
   CHAT_ROLE_MODERATOR = 1,
-  CHAT_ROLE_OWNER = 2
+  CHAT_ROLE_OWNER = 2,
+  /* Not a role. Makes every int a valid chat_role value, so that a role read
+     from elsewhere and passed in unchecked is refused (CHAT_E_INVALID_ARGUMENT)
+     rather than being undefined behaviour. */
+  CHAT_ROLE_FORCE_INT = 0x7FFFFFFF
 } chat_role;
 
 /* ---- options ------------------------------------------------------------- */
