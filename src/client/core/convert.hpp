@@ -36,6 +36,10 @@ inline proto::ChannelKind to_proto(ChannelKind k) {
   return static_cast<proto::ChannelKind>(k);
 }
 
+inline Member to_public(const proto::Member& m) {
+  return Member{m.user, to_public(m.role), m.read_seq};
+}
+
 inline User to_public(const proto::UserProfile& p) {
   return User{p.user, p.display_name, p.avatar_url, p.metadata.json};
 }

@@ -458,7 +458,7 @@ void Core::handle(const proto::MembersPage& f) {
   ev.more = f.more;
   ev.members.reserve(f.members.size());
   for (const auto& m : f.members)
-    ev.members.push_back(Member{m.user, to_public(m.role), m.read_seq});
+    ev.members.push_back(to_public(m));
   if (!ev.members.empty()) ev.next_after = ev.members.back().user;
   emit(std::move(ev));
 }

@@ -105,7 +105,7 @@ void Core::apply_channel_sync(const proto::ChannelSync& cs) {
     if (mem.removed)
       store_.remove_member(cs.channel, mem.user);
     else
-      store_.upsert_member(cs.channel, Member{mem.user, to_public(mem.role), mem.read_seq});
+      store_.upsert_member(cs.channel, to_public(mem));
   }
   row.cursor = std::max(row.cursor, cs.version);
   Channel& c = row.channel;
