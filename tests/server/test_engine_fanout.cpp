@@ -502,8 +502,14 @@ TEST_CASE("fanout: drain flushes receipts, sends going_away, closes 1001, closes
   h.poster.pump();
   CHECK(done);
   CHECK(h.store->closed);
+  // One batched write: bob's mark_read and alice's own send (read by her).
   REQUIRE(h.store->cursor_writes.size() == 1);
-  CHECK(h.store->cursor_writes[0].updates[0].user == "bob");
+  const auto& updates = h.store->cursor_writes[0].updates;
+  REQUIRE(updates.size() == 2);
+  CHECK(updates[0].user == "alice");
+  CHECK(updates[0].read_seq == 1);
+  CHECK(updates[1].user == "bob");
+  CHECK(updates[1].read_seq == 1);
   for (SessionId s : {a1, b1}) {
     auto n = h.take_of<proto::Notice>(s);
     REQUIRE(n.size() == 1);

@@ -85,6 +85,16 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     h->send(b1, proto::Send{4, "team", "x1", "nope", 0, {}, {}});  // member: fine
     REQUIRE(h->wait_frames(b1, 1));
     CHECK(h->take_of<proto::Sent>(b1).size() == 1);
+    // Alice's own send counts as read for her at once (the cursor row is
+    // written behind): only bob's message is unread.
+    h->clear();
+    h->send(a1, proto::Sync{6, {}, 0});
+    REQUIRE(h->wait_frames(a1, 1));
+    auto mine = h->take_of<proto::SyncResult>(a1);
+    REQUIRE(mine.size() == 1);
+    REQUIRE(mine[0].channels.size() == 1);
+    CHECK(mine[0].channels[0].read_seq == 1);
+    CHECK(mine[0].channels[0].unread == 1);
     h->send(b1, proto::MarkRead{5, "team", 2});
     h->advance(h->config.receipt_flush_ms);
     h->clear();
@@ -102,6 +112,15 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     CHECK(sync[0].channels[0].channel == "team");
     CHECK(sync[0].channels[0].last_seq == 2);
     CHECK(sync[0].channels[0].read_seq == 2);
+    // ...and alice's own-send cursor was written behind before the shutdown.
+    const SessionId a1 = h->login("alice");
+    h->send(a1, proto::Sync{10, {}, 0});
+    REQUIRE(h->wait_frames(a1, 1));
+    auto mine = h->take_of<proto::SyncResult>(a1);
+    REQUIRE(mine.size() == 1);
+    REQUIRE(mine[0].channels.size() == 1);
+    CHECK(mine[0].channels[0].read_seq == 1);
+    CHECK(mine[0].channels[0].unread == 1);
     h->send(b1, proto::History{8, "team", {}, {}, 0});
     REQUIRE(h->wait_frames(b1, 1));
     auto page = h->take_of<proto::HistoryPage>(b1);

@@ -82,6 +82,54 @@ TEST_CASE("store: a resend with the same client_id is already_applied with the o
   CHECK(f.write(EditOp{"alice", "a", "edit-1", "x", first.seq, {}, kNow}).already_applied);
 }
 
+TEST_CASE("store: resends queued among new sends are answered and leave no seq hole") {
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "a", {"bob"}).ok());
+  const auto first = f.send("alice", "a", "one", "k1");
+  REQUIRE(first.ok());
+  // Queued together so they usually share one transaction: the resends are
+  // found by the insert's unique-key failure, which must not fail the batch.
+  auto make = [](const std::string& user, const std::string& key, const std::string& body) {
+    SendOp op;
+    op.user = user;
+    op.channel = "a";
+    op.client_id = key;
+    op.body = body;
+    op.now = kNow;
+    return op;
+  };
+  std::vector<std::optional<WriteResult>> out(4);
+  const std::vector<SendOp> ops{make("alice", "k1", "one again"), make("bob", "k2", "two"),
+                                make("alice", "k1", "one yet again"), make("alice", "k3", "three")};
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    f.store->write(ops[i], [&out, i](WriteResult r) { out[i] = std::move(r); });
+  }
+  REQUIRE(f.poster.pump_until([&] { return out[3].has_value() && out[2].has_value(); }));
+  REQUIRE(out[0]->ok());
+  CHECK(out[0]->already_applied);
+  CHECK(out[0]->seq == first.seq);
+  CHECK(out[2]->already_applied);
+  CHECK(out[2]->seq == first.seq);
+  REQUIRE(out[1]->ok());
+  CHECK_FALSE(out[1]->already_applied);
+  CHECK(out[1]->seq == first.seq + 1);
+  REQUIRE(out[3]->ok());
+  CHECK(out[3]->seq == first.seq + 2);  // the resends consumed no seq
+  const auto page = f.history("alice", "a");
+  REQUIRE(page.messages.size() == 3);
+  CHECK(page.messages[0].body == "one");
+
+  // A resend still answers after its sender left; a new send does not.
+  REQUIRE(f.remove("alice", "a", {"alice"}).ok());
+  const auto late = f.send("alice", "a", "one", "k1");
+  CHECK(late.already_applied);
+  CHECK(late.seq == first.seq);
+  CHECK(f.send("alice", "a", "new", "k9").error.code == Errc::not_member);
+  // ...and membership checks see the removal (not a stale cached "member").
+  CHECK(f.send("bob", "a", "still here").ok());
+}
+
 TEST_CASE("store: edit and delete check permissions and bump versions") {
   StoreFixture f;
   f.open();

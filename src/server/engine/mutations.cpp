@@ -79,10 +79,10 @@ void Engine::on_send(Session& s, proto::Send& f) {
     if (!committed_new(r)) return complete_ok(sid, rid, client_id, r);
     Channel* ch = apply_to_cache(r);
     ++metrics_.messages_stored;
-    // The store advanced the sender's cursors durably; mirror it.
+    // Your own send is read and delivered for you: the cursor moves here
+    // and reaches the store with the next batched receipt write.
     if (MemberSlot* slot = ch ? ch->find(user) : nullptr) {
-      slot->read_seq = std::max(slot->read_seq, r.seq);
-      slot->delivered_seq = std::max(slot->delivered_seq, r.seq);
+      advance_cursor(*slot, r.seq, r.seq, sid, /*notify=*/false);
     }
     const proto::Version version = r.messages.empty() ? r.version : r.messages.front().version;
     reply(sid, proto::Sent{rid, r.channel, client_id, r.seq, version, r.created_at});

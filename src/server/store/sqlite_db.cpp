@@ -52,6 +52,7 @@ void Db::close() noexcept {
 void Db::record(int rc, const char* what) {
   if (rc_ != SQLITE_OK) return;  // keep the first failure: it is the cause
   rc_ = rc;
+  xrc_ = db_ != nullptr ? sqlite3_extended_errcode(db_) : rc;
   msg_ = std::string(what) + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
 }
 
@@ -61,6 +62,7 @@ bool Db::exec(const char* sql) {
   if (rc != SQLITE_OK) {
     if (rc_ == SQLITE_OK) {
       rc_ = rc;
+      xrc_ = sqlite3_extended_errcode(db_);
       msg_ = std::string(sql).substr(0, 60) + ": " + (err != nullptr ? err : sqlite3_errstr(rc));
     }
     sqlite3_free(err);

@@ -45,10 +45,13 @@ class Db {
 
   bool failed() const { return rc_ != SQLITE_OK; }
   int rc() const { return rc_; }
+  /// The recorded failure's extended code (e.g. SQLITE_CONSTRAINT_UNIQUE).
+  int extended_rc() const { return xrc_; }
   const std::string& error() const { return msg_; }
   /// Forgets a recorded failure (after the transaction was rolled back).
   void clear_error() {
     rc_ = SQLITE_OK;
+    xrc_ = SQLITE_OK;
     msg_.clear();
   }
   void record(int rc, const char* what);
@@ -60,6 +63,7 @@ class Db {
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
   int rc_ = SQLITE_OK;
+  int xrc_ = SQLITE_OK;
   std::string msg_;
   int busy_timeout_ms_ = 0;
 };

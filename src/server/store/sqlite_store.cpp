@@ -231,26 +231,28 @@ void SqliteStore::writer_loop() {
   const std::size_t max_ops = std::max<std::uint32_t>(1, config_.group_commit_max_ops);
   const auto max_delay = std::chrono::microseconds(config_.group_commit_max_delay_us);
   std::size_t previous = 0;
+  Clock::time_point window_start{};
   for (;;) {
     {
       std::unique_lock lk(wmu_);
+      // Under load (the last batch had company), sleep out the group-commit
+      // window that began when the last batch was taken: ops queued meanwhile
+      // do not wake us, only a full batch does. One wake per batch, by timer,
+      // instead of a wake by the first op plus a timed wait for the rest; and
+      // no op waits longer than max_delay. Idle, the first op wakes us and
+      // commits at once.
+      if (previous > 1 && max_delay.count() > 0 && !wstop_) {
+        wake_at_ = max_ops;
+        wcv_.wait_until(lk, window_start + max_delay,
+                        [&] { return wq_.size() >= max_ops || wstop_; });
+      }
       wake_at_ = 1;
       wcv_.wait(lk, [&] { return !wq_.empty() || wstop_; });
       if (wq_.empty()) break;  // stopping and drained
-      auto take = [&] {
-        while (!wq_.empty() && batch.size() < max_ops) {
-          batch.push_back(std::move(wq_.front()));
-          wq_.pop_front();
-        }
-      };
-      take();
-      // Under load, give the batch a moment to fill; when idle, commit now.
-      if (batch.size() < max_ops && previous > 1 && max_delay.count() > 0 && !wstop_) {
-        const auto deadline = Clock::now() + max_delay;
-        wake_at_ = max_ops - batch.size();
-        wcv_.wait_until(lk, deadline,
-                        [&] { return wq_.size() + batch.size() >= max_ops || wstop_; });
-        take();
+      window_start = Clock::now();
+      while (!wq_.empty() && batch.size() < max_ops) {
+        batch.push_back(std::move(wq_.front()));
+        wq_.pop_front();
       }
     }
     apply_quota();

@@ -117,6 +117,8 @@ void Writer::rollback() {
       channels_.erase(ch->info.channel);
       continue;
     }
+    // Its membership may have come from rows this batch wrote and lost.
+    ch->known_members.clear();
     ch->info.last_seq = it->last_seq;
     ch->info.version = it->version;
     ch->info.member_count = it->member_count;
@@ -169,6 +171,13 @@ std::optional<Role> Writer::role_of(const Channel& ch, const std::string& user) 
   q.bind(1, ch.id).bind(2, user);
   if (!q.step()) return std::nullopt;
   return static_cast<Role>(q.u32(0));
+}
+
+bool Writer::is_member(Channel& ch, const std::string& user) {
+  if (ch.known_members.count(user) != 0) return true;
+  if (!role_of(ch, user)) return false;
+  ch.known_members.insert(user);
+  return true;
 }
 
 bool Writer::replayed(const std::string& user, const std::string& client_id, WriteResult& out) {

@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "server/config.hpp"
@@ -66,6 +67,11 @@ class Writer {
     proto::ChannelInfo info;  // last_seq, version, member_count are the live counters
     Version info_version = 0;
     std::uint64_t epoch = 0;  // batch that last touched it (undo/dirty tracking)
+    /// Users seen to be active members (a cache in front of the members
+    /// table for sends, filled on first use): erased on removal, cleared
+    /// when a batch that touched the channel rolls back. Bounded by the
+    /// channel's members who send.
+    std::unordered_set<std::string> known_members;
   };
   /// `large` channels keep membership out of the change stream: joins and
   /// leaves of thousands of members must not bump the version every client
@@ -104,6 +110,8 @@ class Writer {
   void touch(Channel& ch, bool info_change = false);
   /// The active role of `user`, or nullopt when not a member.
   std::optional<Role> role_of(const Channel& ch, const std::string& user);
+  /// Whether `user` is an active member (known_members, else role_of).
+  bool is_member(Channel& ch, const std::string& user);
   /// A send with this key exists: fills `out` (already_applied), true.
   bool sent_before(const std::string& user, const std::string& client_id, WriteResult& out);
   /// Replay of a non-send mutation: fills `out` and returns true.

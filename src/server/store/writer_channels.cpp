@@ -252,6 +252,7 @@ WriteResult Writer::remove(RemoveMembersOp& op) {
       Query q(db_, kRemoveMember);
       q.bind(1, ch->id).bind(2, u).bind(3, version);
       q.run();
+      ch->known_members.erase(u);
       r.member_changes.push_back(
           MemberChangeRecord{u, proto::MemberChange::removed, role, version});
     }
