@@ -310,11 +310,13 @@ public final class ChatClientTest {
     // A plain member may neither rename nor invite.
     bobIn.refused(bob, bob.renameChannel("room1", "Bob's room", 102), 102, "permission_denied");
     bobIn.refused(bob, bob.invite("room1", List.of("carol"), 103), 103, "permission_denied");
-    try {
-      alice.setRole("room1", "bob", "king", 0);
-      check(false, "unknown role accepted");
-    } catch (ChatException e) {
-      check(e.name().equals("invalid_argument"), "unknown role -> invalid_argument, got " + e.name());
+    for (String badRole : new String[] {"king", null}) {
+      try {
+        alice.setRole("room1", "bob", badRole, 0);
+        check(false, "role " + badRole + " accepted");
+      } catch (ChatException e) {
+        check(e.name().equals("invalid_argument"), "role " + badRole + " -> invalid_argument, got " + e.name());
+      }
     }
     try {
       alice.updateChannel("room1", null, null, null, 0);

@@ -417,10 +417,10 @@ public final class ChatClient implements AutoCloseable {
    * Sets a member's role. Owners only: others get a failed op ({@code permission_denied}).
    *
    * @param role "member", "moderator" or "owner"
-   * @throws ChatException invalid_argument for another role name
+   * @throws ChatException invalid_argument for another role name (or null)
    */
   public long setRole(String channel, String user, String role, long tag) {
-    int r = ROLES.indexOf(role);  // -1 (unknown, or null) is refused by the glue
+    int r = role == null ? -1 : ROLES.indexOf(role);  // -1 is refused by the glue (invalid_argument)
     return op(h -> Native.setRole(h, channel, user, r, tag));
   }
 
