@@ -13,13 +13,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import javax.crypto.Mac;
@@ -31,6 +35,10 @@ import javax.crypto.spec.SecretKeySpec;
  * bob replies, alice receives the reply. Also: tags come back on op events,
  * listeners run on the chosen executor, errors are ChatExceptions with the
  * status name, non-ASCII text survives JNI, and a closed client answers misuse.
+ * Channel administration: the owner renames a channel and the other member
+ * sees it, a promoted member can invite, listMembers pages through every
+ * member exactly once, a refused listMembers is answered by an error page, and
+ * join works on a public channel only.
  * Exit status 0 only when every check passed.
  */
 public final class ChatClientTest {
@@ -85,12 +93,16 @@ public final class ChatClientTest {
     final LinkedBlockingQueue<ChatEvent> events = new LinkedBlockingQueue<>();
     volatile String lastThread = "";
     volatile Throwable failure;
+    final AtomicInteger membersPages = new AtomicInteger();  // typed onMembersPage calls
 
     @Override
     public void onEvent(ChatEvent e) {
       lastThread = Thread.currentThread().getName();
       events.add(e);
     }
+
+    @Override
+    public void onMembersPage(ChatEvent.MembersPage e) { membersPages.incrementAndGet(); }
 
     @Override
     public void onListenerFailure(Throwable t) { failure = t; }
@@ -108,6 +120,16 @@ public final class ChatClientTest {
 
     ChatEvent.OpChanged settled(long opId) throws InterruptedException {
       return await(ChatEvent.OpChanged.class, e -> e.op.id == opId && e.op.isSettled(), "op " + opId);
+    }
+
+    /** Waits for a failed op with status name `code`, then cancels it (a failed op
+     *  holds back the later ops of its channel). */
+    void refused(ChatClient c, long opId, long tag, String code) throws InterruptedException {
+      ChatEvent.OpChanged ev = settled(opId);
+      check(ev.op.state.equals("failed") && code.equals(ev.op.failureCode) && ev.tag == tag,
+          "op refused with " + code + ", got " + ev.op);
+      c.cancel(opId);
+      await(ChatEvent.OpChanged.class, e -> e.op.id == opId && e.op.state.equals("cancelled"), "cancel " + opId);
     }
 
     Message message(String channel, Predicate<Message> p, String what) throws InterruptedException {
@@ -201,6 +223,8 @@ public final class ChatClientTest {
       ChatEvent.OpChanged read = aliceIn.settled(alice.markRead("room1", 0, 61));
       check(!read.op.state.equals("failed") && read.tag == 61, "mark read settled: " + read.op);
 
+      channelAdministration(alice, aliceIn, bob, bobIn);
+
       // Ephemeral: presence answer carries the tag; typing reaches the other member.
       alice.queryPresence(List.of("bob"), 71);
       ChatEvent.Presence p = aliceIn.await(ChatEvent.Presence.class, ev -> ev.tag == 71, "presence answer");
@@ -223,6 +247,12 @@ public final class ChatClientTest {
       check(again.tag == 92, "retry tag");
       bob.suspend();
       bobIn.await(ChatEvent.Connection.class, ev -> ev.state.equals("disconnected"), "bob suspended");
+      try {
+        bob.listMembers("room1", 95);
+        check(false, "listMembers while offline accepted");
+      } catch (ChatException e) {
+        check(e.name().equals("not_connected"), "offline listMembers -> not_connected, got " + e.name());
+      }
       long queued = bob.send("room1", "never sent", 93);
       bob.cancel(queued);
       ChatEvent.OpChanged cancelled = bobIn.settled(queued);
@@ -261,6 +291,97 @@ public final class ChatClientTest {
       aliceExec.shutdownNow();
       bobExec.shutdownNow();
     }
+  }
+
+  /** update_channel, set_role, list_members and join against the server (alice owns room1). */
+  static void channelAdministration(ChatClient alice, Inbox aliceIn, ChatClient bob, Inbox bobIn)
+      throws Exception {
+    // The owner renames room1 and sets its metadata; visibility (null) stays as it was.
+    ChatEvent.OpChanged renamed = aliceIn.settled(
+        alice.updateChannel("room1", "Room One", null, "{\"topic\":\"admin\"}", 101));
+    check(renamed.op.state.equals("sent") && renamed.op.kind.equals("channel_update") && renamed.tag == 101,
+        "rename settled: " + renamed.op);
+    bobIn.await(ChatEvent.ChannelListDiff.class,
+        e -> e.channels().stream().anyMatch(c -> c.id.equals("room1") && c.name.equals("Room One")),
+        "bob sees the new name");
+    check(bob.channels().stream().anyMatch(c -> c.id.equals("room1") && c.name.equals("Room One")
+        && !c.isPublic && c.metadata.contains("admin")), "new name and metadata in bob's cache, still private");
+
+    // A plain member may neither rename nor invite.
+    bobIn.refused(bob, bob.renameChannel("room1", "Bob's room", 102), 102, "permission_denied");
+    bobIn.refused(bob, bob.invite("room1", List.of("carol"), 103), 103, "permission_denied");
+    for (String badRole : new String[] {"king", null}) {
+      try {
+        alice.setRole("room1", "bob", badRole, 0);
+        check(false, "role " + badRole + " accepted");
+      } catch (ChatException e) {
+        check(e.name().equals("invalid_argument"), "role " + badRole + " -> invalid_argument, got " + e.name());
+      }
+    }
+    try {
+      alice.updateChannel("room1", null, null, null, 0);
+      check(false, "update without a field accepted");
+    } catch (ChatException e) {
+      check(e.name().equals("invalid_argument"), "empty update -> invalid_argument, got " + e.name());
+    }
+
+    // Promoted to moderator, bob can invite.
+    ChatEvent.OpChanged promoted = aliceIn.settled(alice.setRole("room1", "bob", "moderator", 104));
+    check(promoted.op.state.equals("sent") && promoted.op.kind.equals("member_role") && promoted.tag == 104,
+        "set role settled: " + promoted.op);
+    ChatEvent.OpChanged invited = bobIn.settled(bob.invite("room1", List.of("carol", "dave", "erin"), 105));
+    check(invited.op.state.equals("sent") && invited.tag == 105, "moderator's invite sent: " + invited.op);
+
+    // listMembers pages of two: every member exactly once, ascending, with roles.
+    List<String> seen = new ArrayList<>();
+    Map<String, String> roles = new HashMap<>();
+    String after = "";
+    int pages = 0;
+    for (;;) {
+      final long tag = 110 + pages;
+      bob.listMembers("room1", after, 2, tag);
+      ChatEvent.MembersPage page = bobIn.await(ChatEvent.MembersPage.class, e -> e.tag == tag, "members page " + tag);
+      check(page.isOk() && page.code.equals("ok") && page.channel.equals("room1") && page.members.size() <= 2,
+          "members page: " + page);
+      for (ChatClient.Member m : page.members) {
+        seen.add(m.user);
+        roles.put(m.user, m.role);
+      }
+      ++pages;
+      if (!page.more) break;
+      check(pages < 10 && !page.nextAfter.isEmpty(), "paging ends, next_after set: " + page);
+      after = page.nextAfter;
+    }
+    check(seen.equals(List.of("alice", "bob", "carol", "dave", "erin")),
+        "every member exactly once across pages, got " + seen);
+    check(pages >= 3, "pages of two, got " + pages);
+    check(roles.get("alice").equals("owner") && roles.get("bob").equals("moderator")
+        && roles.get("carol").equals("member"), "roles on the pages: " + roles);
+    try {
+      bob.listMembers("room1", null, -1, 0);
+      check(false, "negative limit accepted");
+    } catch (ChatException e) {
+      check(e.name().equals("invalid_argument"), "negative limit -> invalid_argument, got " + e.name());
+    }
+
+    // A channel bob is not in: the request is answered by a page carrying the error.
+    ChatEvent.OpChanged priv = aliceIn.settled(alice.createGroup("private1", "Private", List.of(), false, 120));
+    check(priv.op.state.equals("sent"), "private1 created: " + priv.op);
+    bob.listMembers("private1", 121);
+    ChatEvent.MembersPage refused = bobIn.await(ChatEvent.MembersPage.class, e -> e.tag == 121, "refused page");
+    check(!refused.isOk() && refused.code.equals("not_member") && refused.status != 0
+        && refused.channel.equals("private1") && refused.members.isEmpty() && !refused.more,
+        "refused listMembers -> error page: " + refused);
+
+    // join: a public channel yes, a private one no.
+    ChatEvent.OpChanged lobby = aliceIn.settled(alice.createGroup("lobby", "Lobby", List.of(), true, 130));
+    check(lobby.op.state.equals("sent"), "lobby created: " + lobby.op);
+    ChatEvent.OpChanged joined = bobIn.settled(bob.join("lobby", 131));
+    check(joined.op.state.equals("sent") && joined.op.kind.equals("join") && joined.tag == 131, "join: " + joined.op);
+    bobIn.await(ChatEvent.ChannelListDiff.class,
+        e -> e.channels().stream().anyMatch(c -> c.id.equals("lobby")), "bob sees lobby");
+    bobIn.refused(bob, bob.join("private1", 132), 132, "permission_denied");
+    check(bobIn.membersPages.get() >= 4, "onMembersPage called, got " + bobIn.membersPages.get());
   }
 
   public static void main(String[] args) throws Exception {

@@ -24,6 +24,19 @@ static int use_api(const char *url) {
     char *json = 0;
     if (chat_event_type(ev) == CHAT_EVENT_OP && chat_event_to_json(ev, &json) == CHAT_OK) chat_free(json);
   }
+  /* Channel administration as ChatSDK.swift calls it: Int32 -1 for "unchanged",
+     chat_role constants, a UInt32 limit; the members page answers by event. */
+  chat_client_join(c, "lobby", 8, &op);
+  chat_client_update_channel(c, "general", "General", -1, 0, 9, &op);
+  chat_client_set_role(c, "general", "bob", CHAT_ROLE_MODERATOR, 10, &op);
+  if (chat_client_list_members(c, "general", "", (uint32_t)0, 11) == CHAT_OK) {
+    const chat_event *page = 0;
+    if (chat_client_next_event(c, &page) == CHAT_OK && page &&
+        chat_event_type(page) == CHAT_EVENT_MEMBERS_PAGE &&
+        chat_event_user_count(page) > 0 && chat_event_member_role(page, 0) == CHAT_ROLE_OWNER)
+      op += chat_event_members_more(page) + (int64_t)chat_event_member_read_seq(page, 0) +
+            (chat_event_members_next_after(page) != 0);
+  }
   chat_list *l = 0;
   if (chat_client_channels(c, &l) == CHAT_OK) chat_list_destroy(l);
   chat_connection_state s = chat_client_state(c);

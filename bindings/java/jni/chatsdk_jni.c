@@ -453,6 +453,56 @@ JNIEXPORT jlong JNICALL JNI_FN(leave)(JNIEnv* env, jclass cls, jlong h, jstring 
   return (jlong)op;
 }
 
+/* join: (handle, channel, tag) like leave. */
+JNIEXPORT jlong JNICALL JNI_FN(join)(JNIEnv* env, jclass cls, jlong h, jstring channel, jlong tag) {
+  (void)cls;
+  int oom = 0;
+  char* ch = utf8(env, channel, &oom);
+  int64_t op = 0;
+  if (!args_failed(env, oom)) check(env, h, chat_client_join(handle(h), ch, (uint64_t)tag, &op));
+  free(ch);
+  return (jlong)op;
+}
+
+/* is_public: -1 leaves the visibility unchanged, 0/1 sets it (the C API's
+ * convention); null name / metadata leave those fields unchanged. */
+JNIEXPORT jlong JNICALL JNI_FN(updateChannel)(JNIEnv* env, jclass cls, jlong h, jstring channel,
+                                              jstring name, jint is_public, jstring metadata,
+                                              jlong tag) {
+  (void)cls;
+  int oom = 0;
+  char *ch = utf8(env, channel, &oom), *n = utf8(env, name, &oom), *md = utf8(env, metadata, &oom);
+  int64_t op = 0;
+  if (!args_failed(env, oom))
+    check(env, h,
+          chat_client_update_channel(handle(h), ch, n, (int)is_public, md, (uint64_t)tag, &op));
+  free(ch);
+  free(n);
+  free(md);
+  return (jlong)op;
+}
+
+/* role: the chat_role number (ChatClient maps the name; -1 for an unknown
+ * one). Checked here so that no out-of-range value is ever converted to the
+ * enum: the same invalid_argument the C API gives, without relying on it. */
+JNIEXPORT jlong JNICALL JNI_FN(setRole)(JNIEnv* env, jclass cls, jlong h, jstring channel,
+                                        jstring user, jint role, jlong tag) {
+  (void)cls;
+  if (role < (jint)CHAT_ROLE_MEMBER || role > (jint)CHAT_ROLE_OWNER) {
+    throw_status(env, CHAT_E_INVALID_ARGUMENT, "unknown role");
+    return 0;
+  }
+  int oom = 0;
+  char *ch = utf8(env, channel, &oom), *u = utf8(env, user, &oom);
+  int64_t op = 0;
+  if (!args_failed(env, oom))
+    check(env, h,
+          chat_client_set_role(handle(h), ch, u, (chat_role)role, (uint64_t)tag, &op));
+  free(ch);
+  free(u);
+  return (jlong)op;
+}
+
 JNIEXPORT jlong JNICALL JNI_FN(setProfile)(JNIEnv* env, jclass cls, jlong h, jstring display_name,
                                            jstring avatar_url, jlong tag) {
   (void)cls;
@@ -514,6 +564,23 @@ CHANNEL_TAG_CALL(loadNewer, chat_client_load_newer)
   }
 USERS_TAG_CALL(queryPresence, chat_client_query_presence)
 USERS_TAG_CALL(fetchProfiles, chat_client_fetch_profiles)
+
+/* One page of the server's member list; answered by a members_page event. A
+ * negative limit is refused here: the C API takes a uint32_t. */
+JNIEXPORT void JNICALL JNI_FN(listMembers)(JNIEnv* env, jclass cls, jlong h, jstring channel,
+                                           jstring after, jint limit, jlong tag) {
+  (void)cls;
+  if (limit < 0) {
+    throw_status(env, CHAT_E_INVALID_ARGUMENT, "limit must not be negative");
+    return;
+  }
+  int oom = 0;
+  char *ch = utf8(env, channel, &oom), *a = utf8(env, after, &oom);
+  if (!args_failed(env, oom))
+    check(env, h, chat_client_list_members(handle(h), ch, a, (uint32_t)limit, (uint64_t)tag));
+  free(ch);
+  free(a);
+}
 
 /* ---- queries: snapshots as JSON arrays ------------------------------------------------ */
 

@@ -87,7 +87,9 @@ public struct Channel: Decodable, Sendable {
   public let lastActivity: Int64
 }
 
-/// An outbox op (send, edit, delete, react, mark_read, channel_create, ...).
+/// An outbox op. `kind` is the C API's chat_op_kind by name: "send", "edit",
+/// "delete", "react", "unreact", "mark_read", "channel_create", "members_add",
+/// "members_remove", "profile_set", "join", "channel_update" or "member_role".
 public struct Op: Decodable, Sendable {
   public struct Failure: Decodable, Sendable {
     public let code: String
@@ -133,10 +135,47 @@ public struct DiffOp<Item: Decodable & Sendable>: Decodable, Sendable {
   public let items: [Item]
 }
 
+/// A channel member (a `members(_:)` row or one of a `.membersPage`): user id,
+/// role ("member", "moderator", "owner"; see `Role`) and read cursor.
 public struct Member: Decodable, Sendable {
   public let user: String
   public let role: String
   public let readSeq: UInt64
+}
+
+/// A member's role in a channel (the C API's chat_role). The raw values are the
+/// role names of `Member.role` and `Channel.role`, so `Role(rawValue: m.role)` works.
+public enum Role: String, Sendable {
+  case member, moderator, owner
+
+  var cValue: chat_role {
+    switch self {
+    case .member: return CHAT_ROLE_MEMBER
+    case .moderator: return CHAT_ROLE_MODERATOR
+    case .owner: return CHAT_ROLE_OWNER
+    }
+  }
+}
+
+/// One page of a channel's members: the answer to `listMembers` (one per
+/// request). Continue with `nextAfter` while `more`. A refused request (not a
+/// member, no such channel) is answered by a page without members whose `code`
+/// names the error ("not_member", ...).
+public struct MembersPage: Sendable {
+  public let channel: String
+  /// In ascending user id order; read cursors only in small channels.
+  public let members: [Member]
+  /// True when more members follow this page.
+  public let more: Bool
+  /// The user id to pass as `after` for the next page ("" for an empty page).
+  public let nextAfter: String
+  /// "ok", or the status name of the refusal; its number and detail.
+  public let code: String
+  public let status: Int
+  public let detail: String
+
+  /// True unless the request was refused.
+  public var isOk: Bool { status == 0 }
 }
 
 public struct Profile: Decodable, Sendable {
@@ -165,6 +204,8 @@ public enum ChatEvent: Sendable {
   case cacheEvicted(tag: UInt64, messages: UInt64, bytesBefore: UInt64, bytesAfter: UInt64)
   case historyLoaded(tag: UInt64, channel: String, count: UInt64, moreBefore: Bool, moreAfter: Bool)
   case error(tag: UInt64, code: String, status: Int, detail: String)
+  /// The answer to `listMembers`, also when the request was refused.
+  case membersPage(tag: UInt64, page: MembersPage)
   /// A type newer than this wrapper (the C API's event list is append-only).
   case other(type: String, tag: UInt64)
 
@@ -173,7 +214,7 @@ public enum ChatEvent: Sendable {
     case .connection(let t, _, _, _, _), .channelListDiff(let t, _), .timelineDiff(let t, _, _),
          .op(let t, _), .typing(let t, _, _), .presence(let t, _, _, _), .receipt(let t, _, _, _, _),
          .profiles(let t, _), .cacheEvicted(let t, _, _, _), .historyLoaded(let t, _, _, _, _),
-         .error(let t, _, _, _), .other(_, let t):
+         .error(let t, _, _, _), .membersPage(let t, _), .other(_, let t):
       return t
     }
   }
@@ -189,7 +230,7 @@ extension ChatEvent: Decodable {
   private enum Keys: String, CodingKey {
     case type, tag, state, code, status, detail, retryInMs, ops, channel, op, users, user, online,
          lastSeen, readSeq, deliveredSeq, messages, bytesBefore, bytesAfter, count, moreBefore,
-         moreAfter
+         moreAfter, members, more, nextAfter
   }
 
   public init(from decoder: Decoder) throws {
@@ -236,6 +277,15 @@ extension ChatEvent: Decodable {
       self = .error(tag: tag, code: try c.decode(String.self, forKey: .code),
                     status: try c.decode(Int.self, forKey: .status),
                     detail: try c.decode(String.self, forKey: .detail))
+    case "members_page":
+      self = .membersPage(tag: tag, page: MembersPage(
+        channel: try c.decode(String.self, forKey: .channel),
+        members: try c.decode([Member].self, forKey: .members),
+        more: try c.decode(Bool.self, forKey: .more),
+        nextAfter: try c.decode(String.self, forKey: .nextAfter),
+        code: try c.decode(String.self, forKey: .code),
+        status: try c.decode(Int.self, forKey: .status),
+        detail: try c.decode(String.self, forKey: .detail)))
     default:
       self = .other(type: type, tag: tag)
     }
@@ -520,6 +570,14 @@ public final class ChatClient: @unchecked Sendable {
     try opCall { h, op in chat_client_create_direct(h, user, tag, op) }
   }
 
+  /// Joins a public channel. Fails as an op: not_found, or permission_denied
+  /// when the channel is not public.
+  @discardableResult
+  public func join(_ channel: String, tag: UInt64 = 0) throws -> Int64 {
+    try opCall { h, op in chat_client_join(h, channel, tag, op) }
+  }
+
+  /// Adds users to a channel (owners and moderators).
   @discardableResult
   public func invite(_ channel: String, users: [String], tag: UInt64 = 0) throws -> Int64 {
     try withCStrings(users) { u, n in try opCall { h, op in chat_client_invite(h, channel, u, n, tag, op) } }
@@ -533,6 +591,24 @@ public final class ChatClient: @unchecked Sendable {
   @discardableResult
   public func leave(_ channel: String, tag: UInt64 = 0) throws -> Int64 {
     try opCall { h, op in chat_client_leave(h, channel, tag, op) }
+  }
+
+  /// Renames a channel, changes its visibility and/or replaces its metadata (a
+  /// JSON object; "" or "{}" clears it). nil leaves a field unchanged; at least
+  /// one must be given (else ChatError invalid_argument). Owners and moderators
+  /// only: others get a failed op (permission_denied).
+  @discardableResult
+  public func updateChannel(_ channel: String, name: String? = nil, isPublic: Bool? = nil, metadata: String? = nil, tag: UInt64 = 0) throws -> Int64 {
+    let pub: Int32
+    if let p = isPublic { pub = p ? 1 : 0 } else { pub = -1 }  // -1: unchanged
+    return try opCall { h, op in chat_client_update_channel(h, channel, name, pub, metadata, tag, op) }
+  }
+
+  /// Sets a member's role. Owners only: others get a failed op (permission_denied).
+  @discardableResult
+  public func setRole(_ channel: String, user: String, role: Role, tag: UInt64 = 0) throws -> Int64 {
+    let r = role.cValue
+    return try opCall { h, op in chat_client_set_role(h, channel, user, r, tag, op) }
   }
 
   @discardableResult
@@ -556,6 +632,17 @@ public final class ChatClient: @unchecked Sendable {
     try withCStrings(users) { u, n in try call { chat_client_fetch_profiles($0, u, n, tag) } }
   }
 
+  /// Asks the server for one page of a channel's members, ascending by user id,
+  /// after the user id `after` ("" = from the start); limit 0 = the server's
+  /// default (100; at most 1000). The answer is one `.membersPage` event
+  /// carrying `tag`: continue with its `nextAfter` while `more`. A refused
+  /// request is answered by a page too, with the error in its `code`. Use it for
+  /// large channels, whose cached `members(_:)` is incomplete.
+  /// - Throws: ChatError not_connected (a live query, never queued), invalid_argument
+  public func listMembers(_ channel: String, after: String = "", limit: UInt32 = 0, tag: UInt64 = 0) throws {
+    try call { chat_client_list_members($0, channel, after, limit, tag) }
+  }
+
   // MARK: view-models and history
 
   public func openTimeline(_ channel: String) throws { try call { chat_client_open_timeline($0, channel) } }
@@ -573,6 +660,7 @@ public final class ChatClient: @unchecked Sendable {
   public func timeline(_ channel: String) throws -> [TimelineItem] {
     try list(TimelineItem.self) { chat_client_timeline($0, channel, $1) }
   }
+  /// The cached members of a channel (complete for small channels; see `listMembers`).
   public func members(_ channel: String) throws -> [Member] {
     try list(Member.self) { chat_client_members($0, channel, $1) }
   }

@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * status name ({@code "invalid_argument"}, {@code "not_connected"},
  * {@code "misuse"} after close, ...).
  *
- * <p>Outbox commands (send, edit, delete, react, markRead, createGroup, ...)
+ * <p>Outbox commands (send, edit, delete, react, markRead, createGroup, join,
+ * updateChannel, setRole, ...)
  * are committed locally before they return and return the op id (for
  * {@link #retry} / {@link #cancel}); their progress arrives as
  * {@link ChatEvent.OpChanged} events carrying the caller's {@code tag}.
@@ -48,7 +49,8 @@ public final class ChatClient implements AutoCloseable {
     public SendOptions metadata(String json) { this.metadata = json; return this; }
   }
 
-  /** A channel member: user id, role ("member", "moderator", "owner"), read cursor. */
+  /** A channel member: user id, role ("member", "moderator", "owner"), read cursor
+   *  (a {@link #members} row, or one of a {@link ChatEvent.MembersPage}). */
   public static final class Member {
     public final String user;
     public final String role;
@@ -225,6 +227,7 @@ public final class ChatClient implements AutoCloseable {
     else if (ev instanceof ChatEvent.CacheEvicted) l.onCacheEvicted((ChatEvent.CacheEvicted) ev);
     else if (ev instanceof ChatEvent.HistoryLoaded) l.onHistoryLoaded((ChatEvent.HistoryLoaded) ev);
     else if (ev instanceof ChatEvent.Error) l.onError((ChatEvent.Error) ev);
+    else if (ev instanceof ChatEvent.MembersPage) l.onMembersPage((ChatEvent.MembersPage) ev);
   }
 
   // ---- plumbing ------------------------------------------------------------------------
@@ -376,7 +379,11 @@ public final class ChatClient implements AutoCloseable {
   /** Creates (or finds) the direct channel with another user. */
   public long createDirect(String otherUser, long tag) { return op(h -> Native.createDirect(h, otherUser, tag)); }
 
-  /** Adds users to a channel (joining a public channel: invite yourself). */
+  /** Joins a public channel. Fails as an op: not_found, or permission_denied
+   *  when the channel is not public. */
+  public long join(String channel, long tag) { return op(h -> Native.join(h, channel, tag)); }
+
+  /** Adds users to a channel (owners and moderators). */
   public long invite(String channel, List<String> users, long tag) {
     return op(h -> Native.invite(h, channel, arr(users), tag));
   }
@@ -386,6 +393,39 @@ public final class ChatClient implements AutoCloseable {
   }
 
   public long leave(String channel, long tag) { return op(h -> Native.leave(h, channel, tag)); }
+
+  /**
+   * Renames a channel, changes its visibility and/or replaces its metadata.
+   * Owners and moderators only: others get a failed op ({@code permission_denied}).
+   *
+   * @param name the new name, or null to keep it
+   * @param isPublic the new visibility, or null to keep it
+   * @param metadata a JSON object replacing the metadata ("" or "{}" clears it), or null to keep it
+   * @throws ChatException invalid_argument when all three are null
+   */
+  public long updateChannel(String channel, String name, Boolean isPublic, String metadata, long tag) {
+    int pub = isPublic == null ? -1 : (isPublic ? 1 : 0);
+    return op(h -> Native.updateChannel(h, channel, name, pub, metadata, tag));
+  }
+
+  /** Renames a channel (see {@link #updateChannel}). */
+  public long renameChannel(String channel, String name, long tag) {
+    return updateChannel(channel, name, null, null, tag);
+  }
+
+  /**
+   * Sets a member's role. Owners only: others get a failed op ({@code permission_denied}).
+   *
+   * @param role "member", "moderator" or "owner"
+   * @throws ChatException invalid_argument for another role name (or null)
+   */
+  public long setRole(String channel, String user, String role, long tag) {
+    int r = role == null ? -1 : ROLES.indexOf(role);  // -1 is refused by the glue (invalid_argument)
+    return op(h -> Native.setRole(h, channel, user, r, tag));
+  }
+
+  /** Role names by chat_role number. */
+  private static final List<String> ROLES = List.of("member", "moderator", "owner");
 
   /** Sets this user's profile; null leaves a field unchanged. */
   public long setProfile(String displayName, String avatarUrl, long tag) {
@@ -411,6 +451,25 @@ public final class ChatClient implements AutoCloseable {
 
   /** The answer is one {@link ChatEvent.Profiles}. @throws ChatException not_connected */
   public void fetchProfiles(List<String> users, long tag) { run(h -> Native.fetchProfiles(h, arr(users), tag)); }
+
+  /**
+   * Asks the server for one page of a channel's members, ascending by user id,
+   * after the user id {@code after} ("" or null: from the start); limit 0 = the
+   * server's default (100; at most 1000). The answer is one
+   * {@link ChatEvent.MembersPage} carrying {@code tag}: continue with its
+   * {@code nextAfter} while {@code more}. A refused request (not a member, no
+   * such channel) is answered by a page too, with the error in its
+   * {@code code}. Use it for large channels, whose cached {@link #members} is
+   * incomplete; the cache is not changed.
+   *
+   * @throws ChatException not_connected (a live query, never queued), invalid_argument
+   */
+  public void listMembers(String channel, String after, int limit, long tag) {
+    run(h -> Native.listMembers(h, channel, after, limit, tag));
+  }
+
+  /** The first page (server default size) of {@link #listMembers(String, String, int, long)}. */
+  public void listMembers(String channel, long tag) { listMembers(channel, null, 0, tag); }
 
   // ---- view-models and history ------------------------------------------------------------
 
@@ -442,6 +501,7 @@ public final class ChatClient implements AutoCloseable {
     });
   }
 
+  /** The cached members of a channel (complete for small channels; see {@link #listMembers}). */
   public List<Member> members(String channel) { return rows(call(h -> Native.membersJson(h, channel)), Member::new); }
 
   /** Ops not yet final (queued, sending, failed, ...). */

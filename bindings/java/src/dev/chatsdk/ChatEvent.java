@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public abstract class ChatEvent {
   /** "connection", "channel_list_diff", "timeline_diff", "op", "typing", "presence",
-   *  "receipt", "profiles", "cache_evicted", "history_loaded" or "error". */
+   *  "receipt", "profiles", "cache_evicted", "history_loaded", "error" or "members_page". */
   public final String type;
   /** The tag of the command this event completes; 0 for unsolicited events. */
   public final long tag;
@@ -45,6 +45,7 @@ public abstract class ChatEvent {
       case "cache_evicted": return new CacheEvicted(m);
       case "history_loaded": return new HistoryLoaded(m);
       case "error": return new Error(m);
+      case "members_page": return new MembersPage(m);
       default: return new Other(m);
     }
   }
@@ -284,6 +285,42 @@ public abstract class ChatEvent {
       status = (int) Fields.num(m, "status");
       detail = Fields.str(m, "detail");
     }
+  }
+
+  /**
+   * One page of a channel's members: the answer to {@link ChatClient#listMembers}
+   * (one per request, carrying its tag). Continue with {@link #nextAfter} while
+   * {@link #more}. A refused request is answered by a page without members
+   * whose {@link #code} names the error ({@code "not_member"}, ...).
+   */
+  public static final class MembersPage extends ChatEvent {
+    public final String channel;
+    /** In ascending user id order; read cursors only in small channels. */
+    public final List<ChatClient.Member> members;
+    /** True when more members follow this page. */
+    public final boolean more;
+    /** The user id to pass as {@code after} for the next page ("" for an empty page). */
+    public final String nextAfter;
+    /** "ok", or the status name of the refusal; its number and detail. */
+    public final String code;
+    public final int status;
+    public final String detail;
+
+    MembersPage(Map<String, Object> m) {
+      super(m);
+      channel = Fields.str(m, "channel");
+      List<ChatClient.Member> out = new ArrayList<>();
+      for (Map<String, Object> u : Fields.objs(m, "members")) out.add(new ChatClient.Member(u));
+      members = Collections.unmodifiableList(out);
+      more = Fields.bool(m, "more");
+      nextAfter = Fields.str(m, "next_after");
+      code = Fields.str(m, "code");
+      status = (int) Fields.num(m, "status");
+      detail = Fields.str(m, "detail");
+    }
+
+    /** True unless the request was refused. */
+    public boolean isOk() { return status == 0; }
   }
 
   /** An event type newer than this wrapper (the library is append-only). */

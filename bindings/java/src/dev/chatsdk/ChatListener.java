@@ -31,6 +31,9 @@ public interface ChatListener {
 
   default void onError(ChatEvent.Error event) {}
 
+  /** A page of members answering {@link ChatClient#listMembers} (also when refused). */
+  default void onMembersPage(ChatEvent.MembersPage event) {}
+
   /** A listener method threw (the wrapper keeps going), or the event loop
    *  itself failed. Called on the same executor. */
   default void onListenerFailure(Throwable error) {}

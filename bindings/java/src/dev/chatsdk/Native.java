@@ -52,7 +52,13 @@ final class Native {
   static native long createDirect(long h, String otherUser, long tag);
   static native long invite(long h, String channel, String[] users, long tag);
   static native long removeMembers(long h, String channel, String[] users, long tag);
+  static native long join(long h, String channel, long tag);
   static native long leave(long h, String channel, long tag);
+  /** isPublic: -1 unchanged, 0 / 1 sets it; null name / metadata: unchanged. */
+  static native long updateChannel(long h, String channel, String name, int isPublic,
+      String metadata, long tag);
+  /** role: the chat_role number (0 member, 1 moderator, 2 owner); others are refused. */
+  static native long setRole(long h, String channel, String user, int role, long tag);
   static native long setProfile(long h, String displayName, String avatarUrl, long tag);
   static native void retry(long h, long op, long tag);
   static native void cancel(long h, long op);
@@ -61,6 +67,7 @@ final class Native {
   static native void typingStop(long h, String channel);
   static native void queryPresence(long h, String[] users, long tag);
   static native void fetchProfiles(long h, String[] users, long tag);
+  static native void listMembers(long h, String channel, String after, int limit, long tag);
   static native void openTimeline(long h, String channel);
   static native void closeTimeline(long h, String channel);
   static native void loadOlder(long h, String channel, long tag);

@@ -5,7 +5,9 @@ import java.util.Map;
 /** An outbox op's state (copied out of the library; immutable). */
 public final class Op {
   public final long id;
-  /** "send", "edit", "delete", "react", "unreact", "mark_read", "channel_create", ... */
+  /** "send", "edit", "delete", "react", "unreact", "mark_read", "channel_create",
+   *  "members_add", "members_remove", "profile_set", "join", "channel_update" or
+   *  "member_role" (the C API's chat_op_kind, by name). */
   public final String kind;
   /** "queued", "sending", "sent", "delivered", "read", "failed" or "cancelled". */
   public final String state;
