@@ -121,6 +121,7 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     REQUIRE(mine[0].channels.size() == 1);
     CHECK(mine[0].channels[0].read_seq == 1);
     CHECK(mine[0].channels[0].unread == 1);
+    h->clear();  // alice coming online told bob
     h->send(b1, proto::History{8, "team", {}, {}, 0});
     REQUIRE(h->wait_frames(b1, 1));
     auto page = h->take_of<proto::HistoryPage>(b1);
