@@ -9,12 +9,12 @@ Db::~Db() {
   close();
 }
 
-Result<void> Db::open(const std::string& path, bool read_only) {
+Result<void> Db::open(const std::string& path, bool read_only, const char* vfs) {
   close();
   const int flags =
       (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
       SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -52,7 +52,6 @@ void Db::close() noexcept {
 void Db::record(int rc, const char* what) {
   if (rc_ != SQLITE_OK) return;  // keep the first failure: it is the cause
   rc_ = rc;
-  xrc_ = db_ != nullptr ? sqlite3_extended_errcode(db_) : rc;
   msg_ = std::string(what) + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
 }
 
@@ -62,7 +61,6 @@ bool Db::exec(const char* sql) {
   if (rc != SQLITE_OK) {
     if (rc_ == SQLITE_OK) {
       rc_ = rc;
-      xrc_ = sqlite3_extended_errcode(db_);
       msg_ = std::string(sql).substr(0, 60) + ": " + (err != nullptr ? err : sqlite3_errstr(rc));
     }
     sqlite3_free(err);

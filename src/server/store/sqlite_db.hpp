@@ -29,8 +29,10 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  /// Opens (read_only: without creating) the database file.
-  [[nodiscard]] Result<void> open(const std::string& path, bool read_only);
+  /// Opens (read_only: without creating) the database file, through the
+  /// named VFS (nullptr: SQLite's default).
+  [[nodiscard]] Result<void> open(const std::string& path, bool read_only,
+                                  const char* vfs = nullptr);
   void close() noexcept;
   bool is_open() const { return db_ != nullptr; }
 
@@ -45,13 +47,10 @@ class Db {
 
   bool failed() const { return rc_ != SQLITE_OK; }
   int rc() const { return rc_; }
-  /// The recorded failure's extended code (e.g. SQLITE_CONSTRAINT_UNIQUE).
-  int extended_rc() const { return xrc_; }
   const std::string& error() const { return msg_; }
   /// Forgets a recorded failure (after the transaction was rolled back).
   void clear_error() {
     rc_ = SQLITE_OK;
-    xrc_ = SQLITE_OK;
     msg_.clear();
   }
   void record(int rc, const char* what);
@@ -62,8 +61,7 @@ class Db {
  private:
   sqlite3* db_ = nullptr;
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
-  int rc_ = SQLITE_OK;
-  int xrc_ = SQLITE_OK;
+  int rc_ = SQLITE_OK;  // an extended result code (the connection enables them)
   std::string msg_;
   int busy_timeout_ms_ = 0;
 };

@@ -7,6 +7,7 @@
 
 #include "server/log.hpp"
 #include "server/store/schema.hpp"
+#include "server/store/wal_write_vfs.hpp"
 
 namespace chatsdk::server::store {
 namespace {
@@ -64,7 +65,9 @@ Result<void> SqliteStore::open() {
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return Error{Errc::io_error, "create " + config_.data_dir + ": " + ec.message()};
 
-  if (auto r = wdb_.open(path_, false); !r) return r;
+  // The writer's WAL appends go out as one write per transaction
+  // (wal_write_vfs.hpp); every other connection uses the default VFS.
+  if (auto r = wdb_.open(path_, false, wal_write_vfs_name()); !r) return r;
   // WAL: readers never block the writer. synchronous is set explicitly:
   // Debian builds default to FULL even in WAL mode. NORMAL syncs the WAL only
   // at checkpoints (a committed transaction survives a process crash, not

@@ -72,7 +72,7 @@ WriteResult Writer::send(SendOp& op) {
     q.bind(1, ch->id).bind(2, seq).bind(3, version).bind(4, version).bind(5, op.user);
     q.bind_or_null(6, op.client_id).bind(7, op.body).bind(8, op.now).bind(9, op.reply_to);
     q.bind(10, op.metadata.json).bind(11, mentions);
-    if (!q.run() && db_.extended_rc() == SQLITE_CONSTRAINT_UNIQUE) {
+    if (!q.run() && db_.rc() == SQLITE_CONSTRAINT_UNIQUE) {
       --ch->info.last_seq;
       --ch->info.version;
       const std::string cause = db_.error();
