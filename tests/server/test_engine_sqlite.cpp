@@ -37,6 +37,16 @@ std::unique_ptr<Harness> sqlite_engine(const DataDir& dir) {
       [&](Config& c) { c.data_dir = dir.path; });
 }
 
+/// The session's sync answer for its only channel.
+proto::ChannelSync sync_only_channel(Harness& h, SessionId s, proto::RequestId id) {
+  h.send(s, proto::Sync{id, {}, 0});
+  REQUIRE(h.wait_frames(s, 1));
+  auto sync = h.take_of<proto::SyncResult>(s);
+  REQUIRE(sync.size() == 1);
+  REQUIRE(sync[0].channels.size() == 1);
+  return sync[0].channels[0];
+}
+
 void shutdown(Harness& h) {
   bool done = false;
   h.engine->drain([&] { done = true; });
@@ -88,13 +98,9 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     // Alice's own send counts as read for her at once (the cursor row is
     // written behind): only bob's message is unread.
     h->clear();
-    h->send(a1, proto::Sync{6, {}, 0});
-    REQUIRE(h->wait_frames(a1, 1));
-    auto mine = h->take_of<proto::SyncResult>(a1);
-    REQUIRE(mine.size() == 1);
-    REQUIRE(mine[0].channels.size() == 1);
-    CHECK(mine[0].channels[0].read_seq == 1);
-    CHECK(mine[0].channels[0].unread == 1);
+    const auto mine = sync_only_channel(*h, a1, 6);
+    CHECK(mine.read_seq == 1);
+    CHECK(mine.unread == 1);
     h->send(b1, proto::MarkRead{5, "team", 2});
     h->advance(h->config.receipt_flush_ms);
     h->clear();
@@ -114,13 +120,9 @@ TEST_CASE("engine+sqlite: create, add, send, replay, receipts, restart") {
     CHECK(sync[0].channels[0].read_seq == 2);
     // ...and alice's own-send cursor was written behind before the shutdown.
     const SessionId a1 = h->login("alice");
-    h->send(a1, proto::Sync{10, {}, 0});
-    REQUIRE(h->wait_frames(a1, 1));
-    auto mine = h->take_of<proto::SyncResult>(a1);
-    REQUIRE(mine.size() == 1);
-    REQUIRE(mine[0].channels.size() == 1);
-    CHECK(mine[0].channels[0].read_seq == 1);
-    CHECK(mine[0].channels[0].unread == 1);
+    const auto mine = sync_only_channel(*h, a1, 10);
+    CHECK(mine.read_seq == 1);
+    CHECK(mine.unread == 1);
     h->clear();  // alice coming online told bob
     h->send(b1, proto::History{8, "team", {}, {}, 0});
     REQUIRE(h->wait_frames(b1, 1));
