@@ -84,7 +84,7 @@ class SqliteStore final : public Store {
   std::condition_variable wcv_;
   std::deque<PendingWrite> wq_;
   /// Queue length at which write() wakes the writer (guarded by wmu_): 1 while
-  /// it sleeps idle, the ops still missing while it fills a group-commit batch.
+  /// it sleeps idle, a full batch while it sleeps out a group-commit window.
   /// Waking it for every op made a futex wake and two context switches per
   /// message, a third of the writer's CPU at 2,000 msgs/s.
   std::size_t wake_at_ = 1;
