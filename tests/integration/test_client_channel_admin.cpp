@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chatsdk/client.hpp"
+#include "client_devices.hpp"
 #include "peer.hpp"
 #include "support/server_process.hpp"
 
@@ -20,65 +21,6 @@ using namespace chatsdk::test;
 using namespace std::chrono;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("chatsdk_admin_" + random_hex(6));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string db(const std::string& name) const { return (path / (name + ".db")).string(); }
-};
-
-std::unique_ptr<ServerProcess> start_server() {
-  auto started = ServerProcess::start(CHATSDK_SERVER_BINARY, {});
-  REQUIRE_MESSAGE(started.ok(), (started.ok() ? "" : started.error().message));
-  return std::move(*started);
-}
-
-struct Device {
-  std::unique_ptr<Client> client;
-  std::vector<Event> events;
-  Client* operator->() const { return client.get(); }
-};
-
-std::unique_ptr<Device> make_device(const ServerProcess& server, const std::string& user,
-                                    const std::string& db) {
-  ClientOptions o;
-  o.server_url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws";
-  std::string secret = server.secret();
-  o.token_provider = [secret, user] { return mint_token(secret, user, 3600); };
-  o.database_path = db;
-  o.device_id = user + "-dev";
-  o.backoff = BackoffOptions{50, 500, 2.0};
-  auto created = Client::create(std::move(o));
-  REQUIRE_MESSAGE(created.ok(), (created.ok() ? "" : created.error().message));
-  auto d = std::make_unique<Device>();
-  d->client = std::move(*created);
-  return d;
-}
-
-template <class Pred>
-bool wait_until(const std::vector<Device*>& devices, Pred pred,
-                milliseconds timeout = milliseconds(5000)) {
-  auto end = steady_clock::now() + timeout;
-  for (;;) {
-    for (Device* d : devices) {
-      REQUIRE(d->client->poll(10).ok());
-      while (auto e = d->client->next_event())
-        d->events.push_back(std::move(*e));
-    }
-    if (pred()) return true;
-    if (steady_clock::now() >= end) return false;
-  }
-}
-
-bool all_live(const std::vector<Device*>& devices) {
-  return std::all_of(devices.begin(), devices.end(),
-                     [](Device* d) { return d->client->state() == ConnectionState::live; });
-}
 
 // The op's latest state as reported by OpChanged events (ops leave the
 // outbox once sent, so Client::op() may no longer know them).
@@ -113,12 +55,10 @@ std::vector<T> events_of(const Device& d) {
 TEST_CASE("client admin: the owner renames a group, a plain member is denied as a failed op") {
   auto server = start_server();
   TempDir dir;
-  auto alice = make_device(*server, "alice", dir.db("alice"));
-  auto bob = make_device(*server, "bob", dir.db("bob"));
+  auto alice = make_device(*server, "alice", "alice-dev", dir.db("alice"));
+  auto bob = make_device(*server, "bob", "bob-dev", dir.db("bob"));
   std::vector<Device*> all{alice.get(), bob.get()};
-  (*alice)->connect();
-  (*bob)->connect();
-  REQUIRE(wait_until(all, [&] { return all_live(all); }));
+  connect_all(all);
 
   const std::string ch = "team";
   REQUIRE((*alice)->create_group(ch, "Team", {"bob"}).ok());
@@ -177,12 +117,10 @@ TEST_CASE("client admin: the owner renames a group, a plain member is denied as 
 TEST_CASE("client admin: set_role promotes a member who can then invite") {
   auto server = start_server();
   TempDir dir;
-  auto alice = make_device(*server, "alice", dir.db("alice"));
-  auto bob = make_device(*server, "bob", dir.db("bob"));
+  auto alice = make_device(*server, "alice", "alice-dev", dir.db("alice"));
+  auto bob = make_device(*server, "bob", "bob-dev", dir.db("bob"));
   std::vector<Device*> all{alice.get(), bob.get()};
-  (*alice)->connect();
-  (*bob)->connect();
-  REQUIRE(wait_until(all, [&] { return all_live(all); }));
+  connect_all(all);
 
   const std::string ch = "crew";
   REQUIRE((*alice)->create_group(ch, "Crew", {"bob"}).ok());
@@ -220,14 +158,12 @@ TEST_CASE("client admin: set_role promotes a member who can then invite") {
 TEST_CASE("client admin: set_role and update_channel queued offline survive an app restart") {
   auto server = start_server();
   TempDir dir;
-  auto bob = make_device(*server, "bob", dir.db("bob"));
+  auto bob = make_device(*server, "bob", "bob-dev", dir.db("bob"));
   const std::string ch = "keep";
   {
-    auto alice = make_device(*server, "alice", dir.db("alice"));
+    auto alice = make_device(*server, "alice", "alice-dev", dir.db("alice"));
     std::vector<Device*> all{alice.get(), bob.get()};
-    (*alice)->connect();
-    (*bob)->connect();
-    REQUIRE(wait_until(all, [&] { return all_live(all); }));
+    connect_all(all);
     REQUIRE((*alice)->create_group(ch, "Keep", {"bob"}).ok());
     REQUIRE(wait_until(all, [&] { return (*alice)->channel(ch).has_value(); }));
     (*alice)->disconnect();
@@ -236,7 +172,7 @@ TEST_CASE("client admin: set_role and update_channel queued offline survive an a
     REQUIRE((*alice)->update_channel(ch, std::string("Kept"), std::nullopt, std::nullopt).ok());
     CHECK((*alice)->pending_ops().size() == 2);
   }  // the app quits with both ops in the outbox
-  auto alice = make_device(*server, "alice", dir.db("alice"));
+  auto alice = make_device(*server, "alice", "alice-dev", dir.db("alice"));
   auto pending = (*alice)->pending_ops();
   REQUIRE(pending.size() == 2);
   CHECK(pending[0].kind == OpKind::member_role);
@@ -271,7 +207,7 @@ TEST_CASE("client admin: list_members pages through a large channel") {
   REQUIRE(reply.has_value());
   REQUIRE(std::holds_alternative<proto::ChannelReply>(*reply));
 
-  auto u05 = make_device(*server, "u05", dir.db("u05"));
+  auto u05 = make_device(*server, "u05", "u05-dev", dir.db("u05"));
   std::vector<Device*> all{u05.get()};
   // Offline: a live query, not queued.
   auto offline = (*u05)->list_members("town", "", 10);
@@ -307,7 +243,7 @@ TEST_CASE("client admin: list_members pages through a large channel") {
   CHECK(first.members.front().role == Role::owner);
 
   // Not a member: the refusal is the request's MembersPage, with the error.
-  auto outsider = make_device(*server, "zed", dir.db("zed"));
+  auto outsider = make_device(*server, "zed", "zed-dev", dir.db("zed"));
   std::vector<Device*> z{outsider.get()};
   (*outsider)->connect();
   REQUIRE(wait_until(z, [&] { return all_live(z); }));
