@@ -31,7 +31,10 @@ struct TempDb {
   TempDb& operator=(const TempDb&) = delete;
 };
 
-void open_wal(Db& db, const std::string& path, const char* vfs) {
+/// Opens `path` in WAL mode through the shim, as the store's writer does.
+void open_wal_writer(Db& db, const std::string& path) {
+  const char* vfs = wal_write_vfs_name();
+  REQUIRE(vfs != nullptr);
   REQUIRE(db.open(path, false, vfs));
   REQUIRE(db.exec("PRAGMA journal_mode = WAL"));
   REQUIRE(db.exec("PRAGMA synchronous = NORMAL"));
@@ -44,11 +47,9 @@ std::int64_t count_rows(Db& db, const char* sql) {
 }
 
 TEST_CASE("wal vfs: a transaction's frames go out in one write, readable everywhere") {
-  const char* vfs = wal_write_vfs_name();
-  REQUIRE(vfs != nullptr);
   TempDb t;
   Db writer;
-  open_wal(writer, t.path, vfs);
+  open_wal_writer(writer, t.path);
   REQUIRE(writer.exec("CREATE TABLE m (k INTEGER PRIMARY KEY, v TEXT)"));
 
   auto& stats = wal_write_stats();
@@ -85,11 +86,9 @@ TEST_CASE("wal vfs: a transaction's frames go out in one write, readable everywh
 }
 
 TEST_CASE("wal vfs: rollbacks, big transactions and reads inside a transaction") {
-  const char* vfs = wal_write_vfs_name();
-  REQUIRE(vfs != nullptr);
   TempDb t;
   Db writer;
-  open_wal(writer, t.path, vfs);
+  open_wal_writer(writer, t.path);
   REQUIRE(writer.exec("PRAGMA cache_size = 50"));  // small: big transactions spill frames early
   REQUIRE(writer.exec("CREATE TABLE m (k INTEGER PRIMARY KEY, v BLOB)"));
 
