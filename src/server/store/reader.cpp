@@ -14,10 +14,6 @@ constexpr std::uint32_t kMembersDefault = 100;
 constexpr std::uint32_t kMembersMax = 1000;
 constexpr std::uint32_t kChannelsMax = 1000;
 
-#define CHATSDK_CHAN_COLS                                                                       \
-  "c.id, c.cid, c.kind, c.name, c.public, c.created_by, c.created_at, c.metadata, c.last_seq, " \
-  "c.version, c.member_count, c.info_version"
-
 constexpr char kMyChannels[] = "SELECT " CHATSDK_CHAN_COLS
                                ", m.role FROM members AS m JOIN channels AS c ON c.id = m.channel "
                                "WHERE m.user = ?1 AND m.removed = 0";
@@ -100,23 +96,6 @@ struct Reader::Chan {
   proto::ChannelInfo info;
   Version info_version = 0;
 };
-
-namespace {
-void read_chan(const Query& q, std::int64_t& id, proto::ChannelInfo& i, Version& info_version) {
-  id = q.i64(0);
-  i.channel = q.str(1);
-  i.kind = static_cast<ChannelKind>(q.u32(2));
-  i.name = q.str(3);
-  i.is_public = q.flag(4);
-  i.created_by = q.str(5);
-  i.created_at = q.i64(6);
-  i.metadata.json = q.str(7);
-  i.last_seq = q.u64(8);
-  i.version = q.u64(9);
-  i.member_count = q.u32(10);
-  info_version = q.u64(11);
-}
-}  // namespace
 
 ReadResult Reader::run(ReadOp& op) {
   Snapshot snap(db_);
@@ -283,7 +262,7 @@ ReadResult Reader::sync(const SyncQuery& sq) {
     q.bind(1, sq.user);
     while (q.step()) {
       Chan c;
-      read_chan(q, c.id, c.info, c.info_version);
+      read_channel(q, 0, c.id, c.info, c.info_version);
       c.info.role = static_cast<Role>(q.u32(12));
       unlisted_order.push_back(c.info.channel);
       mine.emplace(c.info.channel, std::move(c));
@@ -393,7 +372,7 @@ ReadResult Reader::history(const HistoryQuery& hq) {
     Query q(db_, kChannelByCid);
     q.bind(1, hq.channel);
     if (!q.step()) return Error{Errc::not_found, "no such channel"};
-    read_chan(q, c.id, c.info, c.info_version);
+    read_channel(q, 0, c.id, c.info, c.info_version);
   }
   if (!hq.user.empty()) {
     Query q(db_, kIsMember);
@@ -446,7 +425,7 @@ ReadResult Reader::members(const MembersQuery& mq) {
     Query q(db_, kChannelByCid);
     q.bind(1, mq.channel);
     if (!q.step()) return Error{Errc::not_found, "no such channel"};
-    read_chan(q, c.id, c.info, c.info_version);
+    read_channel(q, 0, c.id, c.info, c.info_version);
   }
   const std::uint32_t limit = mq.limit == 0 ? kMembersDefault : std::min(mq.limit, kMembersMax);
   const bool small = c.info.member_count <= config_.small_channel_threshold;
@@ -512,7 +491,7 @@ ReadResult Reader::channels(const ChannelsQuery& cq) {
   while (q.step()) {
     std::int64_t id = 0;
     Version iv = 0;
-    read_chan(q, id, out.emplace_back(), iv);
+    read_channel(q, 0, id, out.emplace_back(), iv);
   }
   return ReadValue{std::move(out)};
 }

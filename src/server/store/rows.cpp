@@ -22,6 +22,23 @@ void read_message(const Query& q, int first, std::string_view channel, proto::Me
   out.mentions = decode_mentions(q.text(c++));
 }
 
+void read_channel(const Query& q, int first, std::int64_t& id, proto::ChannelInfo& out,
+                  proto::Version& info_version) {
+  int c = first;
+  id = q.i64(c++);
+  out.channel = q.str(c++);
+  out.kind = static_cast<proto::ChannelKind>(q.u32(c++));
+  out.name = q.str(c++);
+  out.is_public = q.flag(c++);
+  out.created_by = q.str(c++);
+  out.created_at = q.i64(c++);
+  out.metadata.json = q.str(c++);
+  out.last_seq = q.u64(c++);
+  out.version = q.u64(c++);
+  out.member_count = q.u32(c++);
+  info_version = q.u64(c++);
+}
+
 std::vector<proto::Reaction> decode_reactions(std::string_view s) {
   std::vector<proto::Reaction> out;
   std::size_t i = 0;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "server/log.hpp"
+#include "server/store/rows.hpp"
 #include "server/store/schema.hpp"
 #include "server/store/wal_write_vfs.hpp"
 
@@ -14,9 +15,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr char kLoadChannels[] =
-    "SELECT id, cid, kind, name, public, created_by, created_at, metadata, last_seq, version, "
-    "member_count FROM channels ORDER BY id";
+constexpr char kLoadChannels[] = "SELECT " CHATSDK_CHAN_COLS " FROM channels AS c ORDER BY c.id";
 constexpr char kLoadMembers[] =
     "SELECT channel, user, role FROM members WHERE removed = 0 ORDER BY channel, user";
 
@@ -123,18 +122,10 @@ Result<StartupState> SqliteStore::load() {
     Query q(db, kLoadChannels);
     while (q.step()) {
       ChannelRecord rec;
-      auto& i = rec.info;
-      i.channel = q.str(1);
-      i.kind = static_cast<ChannelKind>(q.u32(2));
-      i.name = q.str(3);
-      i.is_public = q.flag(4);
-      i.created_by = q.str(5);
-      i.created_at = q.i64(6);
-      i.metadata.json = q.str(7);
-      i.last_seq = q.u64(8);
-      i.version = q.u64(9);
-      i.member_count = q.u32(10);
-      index.emplace(q.i64(0), state.channels.size());
+      std::int64_t id = 0;
+      Version info_version = 0;
+      read_channel(q, 0, id, rec.info, info_version);
+      index.emplace(id, state.channels.size());
       state.channels.push_back(std::move(rec));
     }
   }
@@ -270,6 +261,18 @@ void SqliteStore::writer_loop() {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
       log::warn("wal_checkpoint_on_writer", {{"ms", ms.count()}});
     }
+  }
+  // A clean close leaves no channel row behind its counters: loading derives
+  // them either way, this keeps the file tidy for tools that read it.
+  if (wdb_.exec("BEGIN IMMEDIATE")) {
+    writer_.write_lagging_rows();
+    if (!wdb_.failed()) wdb_.exec("COMMIT");
+  }
+  if (wdb_.failed()) {
+    log::warn("store_close_counters", {{"detail", std::string_view(wdb_.error())}});
+    wdb_.clear_error();
+    if (wdb_.in_transaction()) wdb_.exec("ROLLBACK");
+    wdb_.clear_error();
   }
   wdb_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   wdb_.clear_error();

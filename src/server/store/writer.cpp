@@ -10,9 +10,7 @@ using writer_detail::failure;
 
 namespace {
 
-constexpr char kLoadChannels[] =
-    "SELECT id, cid, kind, name, public, created_by, created_at, metadata, last_seq, version, "
-    "member_count, info_version FROM channels";
+constexpr char kLoadChannels[] = "SELECT " CHATSDK_CHAN_COLS " FROM channels AS c";
 constexpr char kRole[] =
     "SELECT role FROM members WHERE channel = ?1 AND user = ?2 AND removed = 0";
 constexpr char kActiveMembers[] =
@@ -56,21 +54,9 @@ Result<void> Writer::load() {
   Query q(db_, kLoadChannels);
   while (q.step()) {
     auto ch = std::make_unique<Channel>();
-    ch->id = q.i64(0);
-    auto& i = ch->info;
-    i.channel = q.str(1);
-    i.kind = static_cast<ChannelKind>(q.u32(2));
-    i.name = q.str(3);
-    i.is_public = q.flag(4);
-    i.created_by = q.str(5);
-    i.created_at = q.i64(6);
-    i.metadata.json = q.str(7);
-    i.last_seq = q.u64(8);
-    i.version = q.u64(9);
-    i.member_count = q.u32(10);
-    ch->info_version = q.u64(11);
+    read_channel(q, 0, ch->id, ch->info, ch->info_version);
     by_id_[ch->id] = ch.get();
-    channels_.emplace(i.channel, std::move(ch));
+    channels_.emplace(ch->info.channel, std::move(ch));
   }
   if (db_.failed()) return Error{Errc::io_error, db_.error()};
   return {};
@@ -79,7 +65,6 @@ Result<void> Writer::load() {
 void Writer::begin() {
   ++epoch_;
   undo_.clear();
-  dirty_.clear();
 }
 
 void Writer::touch(Channel& ch, bool info_change) {
@@ -87,7 +72,6 @@ void Writer::touch(Channel& ch, bool info_change) {
     ch.epoch = epoch_;
     undo_.push_back(Undo{&ch, ch.info.last_seq, ch.info.version, ch.info.member_count,
                          ch.info_version, std::nullopt, false});
-    dirty_.push_back(&ch);
   }
   if (info_change) {
     // Keep the oldest saved info: the first info change of the batch saves it.
@@ -98,14 +82,28 @@ void Writer::touch(Channel& ch, bool info_change) {
 }
 
 void Writer::flush() {
-  for (Channel* ch : dirty_) {
-    Query q(db_, kFlushCounters);
-    q.bind(1, ch->id)
-        .bind(2, ch->info.last_seq)
-        .bind(3, ch->info.version)
-        .bind(4, ch->info.member_count);
-    q.run();
+  for (const Undo& u : undo_) {
+    // A channel created in this batch saved member_count 0: always written.
+    if (u.ch->info.member_count != u.member_count) {
+      write_row_counters(*u.ch);
+    } else if (u.ch->info.last_seq != u.last_seq || u.ch->info.version != u.version) {
+      u.ch->row_lags = true;
+    }
   }
+}
+
+void Writer::write_lagging_rows() {
+  for (auto& [cid, ch] : channels_) {
+    if (ch->row_lags) write_row_counters(*ch);
+  }
+}
+
+void Writer::write_row_counters(Channel& ch) {
+  Query q(db_, kFlushCounters);
+  q.bind(1, ch.id).bind(2, ch.info.last_seq).bind(3, ch.info.version);
+  q.bind(4, ch.info.member_count);
+  q.run();
+  ch.row_lags = false;
 }
 
 void Writer::rollback() {
@@ -129,14 +127,13 @@ void Writer::rollback() {
       ch->info.metadata = it->info->metadata;
     }
     ch->epoch = 0;
+    ch->row_lags = true;  // unknown which row write survived: check at close
   }
   undo_.clear();
-  dirty_.clear();
 }
 
 void Writer::committed() {
   undo_.clear();
-  dirty_.clear();
 }
 
 WriteResult Writer::apply(WriteOp& op) {

@@ -2,10 +2,14 @@
 // transaction: authoritative checks, seq/version assignment, idempotency.
 //
 // Per-channel counters (last_seq, version, member_count) live here in memory,
-// loaded at open from the channels table, bumped as ops run, and written back
-// to their channels rows once per batch (flush()) inside the same transaction,
-// so after any crash the committed counters match the committed rows. When a
-// transaction rolls back, rollback() restores every counter the batch touched.
+// loaded at open, bumped as ops run. last_seq and version are not written to
+// the channels row per batch: every change stores its seq or version in the
+// row it writes, and loading derives them from those rows (rows.hpp,
+// CHATSDK_CHAN_COLS), so after any crash the counters match the committed
+// rows. The channels row is written when the member count changes (flush())
+// and, with every lagging counter, at a clean close (write_lagging_rows()).
+// When a transaction rolls back, rollback() restores every counter the batch
+// touched.
 //
 // Semantic failures (not_member, ...) are detected before anything is written,
 // so a failed op never leaves partial rows. Storage failures are sticky in the
@@ -54,8 +58,12 @@ class Writer {
   /// After COMMIT: moves the op's payload into its result (apply() leaves the
   /// op intact so that a failed batch can be retried op by op).
   void finish(WriteOp& op, WriteResult& result);
-  /// Writes the batch's counter changes (call before COMMIT).
+  /// Writes the rows of channels whose member count changed in this batch
+  /// (call before COMMIT); the others' rows now lag their counters.
   void flush();
+  /// Brings every lagging channel row up to date (clean close; inside a
+  /// transaction).
+  void write_lagging_rows();
   /// The transaction rolled back: restore counters touched since begin().
   void rollback();
   /// The transaction committed: forget the undo log.
@@ -66,7 +74,8 @@ class Writer {
     std::int64_t id = 0;
     proto::ChannelInfo info;  // last_seq, version, member_count are the live counters
     Version info_version = 0;
-    std::uint64_t epoch = 0;  // batch that last touched it (undo/dirty tracking)
+    std::uint64_t epoch = 0;  // batch that last touched it (undo tracking)
+    bool row_lags = false;    // the channels row's last_seq/version are older
     /// Users seen to be active members (a cache in front of the members
     /// table for sends, filled on first use): erased on removal, cleared
     /// when a batch that touched the channel rolls back. Bounded by the
@@ -106,7 +115,7 @@ class Writer {
   WriteResult last_seen(LastSeenOp& op);
 
   Channel* find(const std::string& cid);
-  /// Saves the counters before the first change in this batch; marks dirty.
+  /// Saves the counters before the first change in this batch.
   void touch(Channel& ch, bool info_change = false);
   /// The active role of `user`, or nullopt when not a member.
   std::optional<Role> role_of(const Channel& ch, const std::string& user);
@@ -122,6 +131,7 @@ class Writer {
   bool load_message(const Channel& ch, Seq seq, proto::Message& out);
   ChannelRecord channel_record(const Channel& ch);
   void advance_cursor(const std::string& user, std::int64_t channel, Seq read, Seq delivered);
+  void write_row_counters(Channel& ch);
   std::string generate_id();
   bool too_big(const proto::JsonObject& metadata) const {
     return metadata.json.size() > config_.max_metadata_bytes;
@@ -131,8 +141,7 @@ class Writer {
   Db& db_;
   std::unordered_map<std::string, std::unique_ptr<Channel>> channels_;
   std::unordered_map<std::int64_t, Channel*> by_id_;
-  std::vector<Undo> undo_;
-  std::vector<Channel*> dirty_;
+  std::vector<Undo> undo_;  // one per channel touched by the batch
   std::uint64_t epoch_ = 0;
   std::mt19937_64 rng_;
 };

@@ -101,8 +101,9 @@ WriteResult Writer::create(CreateChannelOp& op) {
   ch->epoch = epoch_;
   channels_.emplace(op.channel, std::move(owned));
   by_id_[ch->id] = ch;
+  // Saved member_count 0: flush() writes the row again with the batch's
+  // final counters.
   undo_.push_back(Undo{ch, 0, 0, 0, 0, std::nullopt, true});
-  dirty_.push_back(ch);  // later ops of the batch may bump its counters
 
   for (const auto& m : members) {
     Query q(db_, kUpsertMember);
