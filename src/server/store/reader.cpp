@@ -70,11 +70,12 @@ constexpr char kLastSeen[] = "SELECT last_seen FROM users WHERE id = ?1";
 /// A read transaction: one snapshot for the whole query.
 class Snapshot {
  public:
-  explicit Snapshot(Db& db) : db_(db) { db_.exec("BEGIN"); }
+  explicit Snapshot(Db& db) : db_(db) { db_.run_cached("BEGIN"); }
   ~Snapshot() {
     if (db_.in_transaction()) {
       const bool failed = db_.failed();
-      db_.exec(failed ? "ROLLBACK" : "COMMIT");
+      if (failed) db_.clear_error();  // a failed query must not stop the rollback
+      db_.run_cached(failed ? "ROLLBACK" : "COMMIT");
     }
     db_.clear_error();
   }

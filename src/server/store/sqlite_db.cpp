@@ -69,6 +69,12 @@ bool Db::exec(const char* sql) {
   return true;
 }
 
+bool Db::run_cached(const char* sql) {
+  Query q(*this, sql);
+  if (failed()) return false;  // failed to prepare
+  return q.run();
+}
+
 sqlite3_stmt* Db::cached(const char* sql) {
   auto it = stmts_.find(sql);
   if (it != stmts_.end()) return it->second;

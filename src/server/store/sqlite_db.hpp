@@ -42,6 +42,9 @@ class Db {
   void set_fine_busy_timeout(int timeout_ms);
   /// Runs one or more statements without results (pragmas, BEGIN, DDL).
   bool exec(const char* sql);
+  /// Runs one statement without results from the statement cache: for the
+  /// BEGIN / COMMIT of every transaction, which exec() would parse each time.
+  bool run_cached(const char* sql);
   /// A statement cached by the address of its (string literal) text.
   sqlite3_stmt* cached(const char* sql);
 

@@ -306,12 +306,12 @@ bool SqliteStore::transact(std::vector<PendingWrite>& batch, std::size_t first, 
                            std::vector<WriteResult>& results) {
   const auto t0 = Clock::now();
   writer_.begin();
-  if (wdb_.exec("BEGIN IMMEDIATE")) {
+  if (wdb_.run_cached("BEGIN IMMEDIATE")) {
     for (std::size_t i = first; i < last && !wdb_.failed(); ++i) {
       results[i - first] = writer_.apply(batch[i].op);
     }
     if (!wdb_.failed()) writer_.flush();
-    if (!wdb_.failed()) wdb_.exec("COMMIT");
+    if (!wdb_.failed()) wdb_.run_cached("COMMIT");
   }
   if (!wdb_.failed()) {
     writer_.committed();
