@@ -122,14 +122,18 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
   if (!depth_within_limit(bytes)) return Error{Errc::too_deep, "JSON nesting exceeds 16 levels"};
 
   // A stack buffer serves the DOM of a typical frame without touching malloc;
-  // bigger frames spill into heap chunks.
+  // bigger frames spill into heap chunks. The parse stack's first block must
+  // fit in its buffer next to the pool's chunk header: asking for the whole
+  // buffer made every decode malloc a 64 KiB chunk.
   char value_buffer[8192];
   char parse_buffer[2048];
+  constexpr std::size_t kParseStackBytes = 1024;
+  static_assert(kParseStackBytes + 64 <= sizeof parse_buffer);
   rapidjson::MemoryPoolAllocator<> value_alloc(value_buffer, sizeof value_buffer);
   rapidjson::MemoryPoolAllocator<> parse_alloc(parse_buffer, sizeof parse_buffer);
   rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
                              rapidjson::MemoryPoolAllocator<>>
-      doc(&value_alloc, sizeof parse_buffer, &parse_alloc);
+      doc(&value_alloc, kParseStackBytes, &parse_alloc);
   doc.Parse<kParseFlags>(bytes.data(), bytes.size());
   if (doc.HasParseError()) {
     const auto code = doc.GetParseError();
