@@ -31,8 +31,9 @@ struct Config {
   // storage
   std::string data_dir = "./var";
   Durability durability = Durability::normal;
-  std::uint32_t group_commit_max_delay_us = 2000;  // wait at most this long to batch
-  std::uint32_t group_commit_max_ops = 512;
+  std::uint32_t group_commit_max_delay_us = 4000;  // wait at most this long to batch
+  std::uint32_t group_commit_target_ops = 16;      // ...or until this many ops are waiting
+  std::uint32_t group_commit_max_ops = 512;        // ops per transaction
   std::uint64_t max_db_bytes =
       0;  // storage quota; 0 = unlimited (writes past it fail: storage_failed)
 

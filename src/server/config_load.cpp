@@ -125,6 +125,7 @@ const std::vector<Field>& fields() {
               return {};
             }},
       uint_field("group_commit_max_delay_us", &Config::group_commit_max_delay_us),
+      uint_field("group_commit_target_ops", &Config::group_commit_target_ops),
       uint_field("group_commit_max_ops", &Config::group_commit_max_ops),
       uint_field("max_db_bytes", &Config::max_db_bytes),
       uint_field("max_body_bytes", &Config::max_body_bytes),

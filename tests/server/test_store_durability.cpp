@@ -93,6 +93,62 @@ TEST_CASE("store: a lone op on an idle store is committed without waiting for a 
   }
 }
 
+/// Puts the writer into a group-commit window: sends pairs of ops until one
+/// pair shares a transaction (the writer may take the first op of a pair
+/// alone). Returns false if that never happened.
+bool open_commit_window(StoreFixture& f, const std::string& channel) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const auto commits_before = f.metrics.commits.load();
+    std::size_t acked = 0;
+    for (int i = 0; i < 2; ++i) {
+      f.store->write(SendOp{"alice", channel, f.cid(), "pair", 0, {}, {}, kNow},
+                     [&](WriteResult) { ++acked; });
+    }
+    REQUIRE(f.poster.pump_until([&] { return acked == 2; }));
+    if (f.metrics.commits.load() - commits_before == 1) return true;
+  }
+  return false;
+}
+
+/// Milliseconds until `n` sends, queued at once into an open window, are all
+/// committed; `commits` gets the number of transactions they took.
+std::int64_t commit_ms(StoreFixture& f, const std::string& channel, int n, std::uint64_t& commits) {
+  const auto commits_before = f.metrics.commits.load();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::size_t acked = 0;
+  for (int i = 0; i < n; ++i) {
+    f.store->write(SendOp{"alice", channel, f.cid(), "batch", 0, {}, {}, kNow}, [&](WriteResult r) {
+      CHECK(r.ok());
+      ++acked;
+    });
+  }
+  REQUIRE(f.poster.pump_until([&] { return acked == static_cast<std::size_t>(n); }));
+  commits = f.metrics.commits.load() - commits_before;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
+TEST_CASE("store: a group-commit window closes early once target_ops ops are waiting") {
+  StoreFixture f;
+  f.config.group_commit_max_delay_us = 1'000'000;  // a full window would be obvious
+  f.config.group_commit_target_ops = 8;
+  f.open();
+  REQUIRE(f.create("alice", "w", {}).ok());
+
+  // target_ops ops end the window at once, in one transaction.
+  REQUIRE(open_commit_window(f, "w"));
+  std::uint64_t commits = 0;
+  CHECK(commit_ms(f, "w", 8, commits) < 500);
+  CHECK(commits == 1);
+
+  // One op fewer waits for the window's end (1 s after it began), then
+  // commits in one transaction too.
+  REQUIRE(open_commit_window(f, "w"));
+  CHECK(commit_ms(f, "w", 7, commits) >= 500);
+  CHECK(commits == 1);
+}
+
 TEST_CASE("store: a full disk fails only the op that does not fit, nothing half-written") {
   StoreFixture f;
   f.config.max_body_bytes = 4 * 1024 * 1024;  // let one op need more space than the quota has
@@ -268,7 +324,8 @@ TEST_CASE("store: after a crash, seq and version continue from whichever change 
          DeleteOp op{"alice", "k", f.cid(), 2, false, kNow};
          return f.write(std::move(op));
        }},
-      {"role change", [](StoreFixture& f) { return f.set_role("alice", "k", "bob", Role::moderator); }},
+      {"role change",
+       [](StoreFixture& f) { return f.set_role("alice", "k", "bob", Role::moderator); }},
       {"member removed", [](StoreFixture& f) { return f.remove("alice", "k", {"bob"}); }, true},
       {"channel renamed",
        [](StoreFixture& f) {

@@ -1,5 +1,6 @@
 #include "server/store/sqlite_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -223,6 +224,8 @@ void SqliteStore::apply_quota() {
 void SqliteStore::writer_loop() {
   std::vector<PendingWrite> batch;
   const std::size_t max_ops = std::max<std::uint32_t>(1, config_.group_commit_max_ops);
+  const std::size_t target_ops =
+      std::clamp<std::size_t>(config_.group_commit_target_ops, 1, max_ops);
   const auto max_delay = std::chrono::microseconds(config_.group_commit_max_delay_us);
   std::size_t previous = 0;
   Clock::time_point window_start{};
@@ -230,15 +233,16 @@ void SqliteStore::writer_loop() {
     {
       std::unique_lock lk(wmu_);
       // Under load (the last batch had company), sleep out the group-commit
-      // window that began when the last batch was taken: ops queued meanwhile
-      // do not wake us, only a full batch does. One wake per batch, by timer,
-      // instead of a wake by the first op plus a timed wait for the rest; and
-      // no op waits longer than max_delay. Idle, the first op wakes us and
-      // commits at once.
+      // window that began when the last batch was taken, or until target_ops
+      // are waiting: the ops in between do not wake us. One wake per batch
+      // instead of a wake by the first op plus a timed wait for the rest; no
+      // op waits longer than max_delay, and at high rates a batch closes as
+      // soon as it is big enough to spread the commit's fixed cost. Idle, the
+      // first op wakes us and commits at once.
       if (previous > 1 && max_delay.count() > 0 && !wstop_) {
-        wake_at_ = max_ops;
+        wake_at_ = target_ops;
         wcv_.wait_until(lk, window_start + max_delay,
-                        [&] { return wq_.size() >= max_ops || wstop_; });
+                        [&] { return wq_.size() >= target_ops || wstop_; });
       }
       wake_at_ = 1;
       wcv_.wait(lk, [&] { return !wq_.empty() || wstop_; });
