@@ -145,14 +145,20 @@ Result<StartupState> SqliteStore::load() {
 }
 
 void SqliteStore::write(WriteOp op, std::function<void(WriteResult)> done) {
+  bool queued = false;
+  bool wake = false;
   {
     std::lock_guard lk(wmu_);
     if (running_ && !wstop_) {
       wq_.push_back(PendingWrite{std::move(op), std::move(done)});
-      if (wq_.size() >= wake_at_) wcv_.notify_one();
-      return;
+      queued = true;
+      wake = wq_.size() >= wake_at_;
     }
   }
+  // Notified after the unlock: a writer woken under the lock would at once
+  // block on it again (two more futex calls and context switches per wake).
+  if (wake) wcv_.notify_one();
+  if (queued) return;
   poster_.post([done = std::move(done)] {
     WriteResult r;
     r.error = Error{Errc::unavailable, "store is closed"};
@@ -161,13 +167,17 @@ void SqliteStore::write(WriteOp op, std::function<void(WriteResult)> done) {
 }
 
 void SqliteStore::read(ReadOp op, std::function<void(ReadResult)> done) {
+  bool queued = false;
   {
     std::lock_guard lk(rmu_);
     if (running_ && !rstop_) {
       rq_.push_back(PendingRead{std::move(op), std::move(done)});
-      rcv_.notify_one();
-      return;
+      queued = true;
     }
+  }
+  if (queued) {
+    rcv_.notify_one();  // after the unlock, as in write()
+    return;
   }
   poster_.post([done = std::move(done)] { done(Error{Errc::unavailable, "store is closed"}); });
 }
