@@ -9,12 +9,13 @@
 // The Checkpointer moves that work to a thread and connection of its own. The
 // writer's WAL hook reports the WAL length after each commit; past
 // `threshold_frames` the checkpointer runs PASSIVE passes, which never block
-// the writer (WAL lets one writer and one checkpointer run at once), until
-// what the writer appended meanwhile is small, then one RESTART, which blocks
-// the writer only while it copies that residue and syncs, and makes the next
-// transaction start the WAL over. If checkpoints keep failing (WAL past
-// `hard_limit_frames`), the writer runs a blocking checkpoint itself: bounded
-// size over latency.
+// the writer (WAL lets one writer and one checkpointer run at once), each
+// followed by an fdatasync of both files from this thread, until what the
+// writer appended meanwhile is small; then one RESTART, which blocks the
+// writer only while it copies that residue and syncs what little is left
+// unsynced, and makes the next transaction start the WAL over. If checkpoints keep failing (WAL
+// past `hard_limit_frames`), the writer runs a blocking checkpoint itself: bounded size over
+// latency.
 //
 // Threading: the WAL hook (on_wal_commit) runs on the writer thread;
 // start()/stop() on the owner's.
@@ -54,6 +55,8 @@ class Checkpointer {
   }
   /// Checkpoints completed in the background (tests and logs).
   std::uint64_t completed() const { return completed_.load(std::memory_order_relaxed); }
+  /// Files (database or WAL) flushed to disk between passes (tests).
+  std::uint64_t files_flushed() const { return files_flushed_.load(std::memory_order_relaxed); }
 
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int frames);
@@ -61,6 +64,7 @@ class Checkpointer {
   bool cycle();
   bool checkpoint(int mode, int& log_frames, int& backfilled);
 
+  std::string path_;  // the database file; its WAL is path_ + "-wal"
   const std::uint32_t threshold_;
   const std::uint32_t hard_limit_;
   Db db_;
@@ -71,6 +75,7 @@ class Checkpointer {
   std::thread thread_;
   std::atomic<std::uint32_t> wal_frames_{0};
   std::atomic<std::uint64_t> completed_{0};
+  std::atomic<std::uint64_t> files_flushed_{0};
 };
 
 }  // namespace chatsdk::server::store
