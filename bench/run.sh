@@ -124,7 +124,7 @@ if [ "$LARGE" = 1 ]; then
   our_suite "$OUT/large-room-saturated" --only room --room-members 10000 --room-rate 100 --room-procs 2 "${PASS[@]}"
   our_suite "$OUT/large-storm" --only storm --storm-conns 10000 "${PASS[@]}"
   # durable ingest: raise the rate until the ack p99 passes 20 ms (or messages go missing)
-  for rate in 2 4 6 8 10 12 16 20 25; do
+  for rate in 2 4 6 8 10 12 13 14 16 20 25; do
     our_suite "$OUT/ingest-$rate" --only pairs --pairs-rate "$rate" --warmup 3 --duration 10 "${PASS[@]}"
     p99=$(grep -o 'ack_p99_ms=[0-9.]*' "$OUT/ingest-$rate/summary.txt" | cut -d= -f2 || true)
     lost=$(grep -o ' lost=[0-9]*' "$OUT/ingest-$rate/summary.txt" | cut -d= -f2 || true)
