@@ -5,8 +5,8 @@
 // Group commit: the writer takes every queued op (up to
 // Config::group_commit_max_ops) into one transaction. While load is present
 // (the previous batch held more than one op) it waits up to
-// group_commit_max_delay_us for the batch to fill; an idle system's lone op is
-// committed at once. Each batch's results reach the loop in one LoopPoster post.
+// group_commit_max_delay_us for company, or until group_commit_target_ops ops
+// are waiting; an idle system's lone op is committed at once. Each batch's results reach the loop in one LoopPoster post.
 //
 // Threading: public methods on the loop thread (as Store); set_max_db_bytes()
 // from any thread.
@@ -84,7 +84,7 @@ class SqliteStore final : public Store {
   std::condition_variable wcv_;
   std::deque<PendingWrite> wq_;
   /// Queue length at which write() wakes the writer (guarded by wmu_): 1 while
-  /// it sleeps idle, a full batch while it sleeps out a group-commit window.
+  /// it sleeps idle, the target batch while it sleeps out a group-commit window.
   /// Waking it for every op made a futex wake and two context switches per
   /// message, a third of the writer's CPU at 2,000 msgs/s.
   std::size_t wake_at_ = 1;
