@@ -13,9 +13,9 @@
 // followed by an fdatasync of both files from this thread, until what the
 // writer appended meanwhile is small; then one RESTART, which blocks the
 // writer only while it copies that residue and syncs what little is left
-// unsynced, and makes the next transaction start the WAL over. If checkpoints keep failing (WAL
-// past `hard_limit_frames`), the writer runs a blocking checkpoint itself: bounded size over
-// latency.
+// unsynced, and makes the next transaction start the WAL over. If
+// checkpoints keep failing (WAL past `hard_limit_frames`), the writer runs a
+// blocking checkpoint itself: bounded size over latency.
 //
 // Threading: the WAL hook (on_wal_commit) runs on the writer thread;
 // start()/stop() on the owner's.
