@@ -6,7 +6,8 @@
 // Config::group_commit_max_ops) into one transaction. While load is present
 // (the previous batch held more than one op) it waits up to
 // group_commit_max_delay_us for company, or until group_commit_target_ops ops
-// are waiting; an idle system's lone op is committed at once. Each batch's results reach the loop in one LoopPoster post.
+// are waiting; an idle system's lone op is committed at once. Each batch's
+// results reach the loop in one LoopPoster post.
 //
 // Threading: public methods on the loop thread (as Store); set_max_db_bytes()
 // from any thread.
