@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "clock.hpp"
+#include "common/util/ids.hpp"
 #include "fast_scan.hpp"
 #include "token.hpp"
 
@@ -59,6 +60,7 @@ Bench::Bench(const Options& opts, ReportContext ctx)
   ack_timeout_ms = opts.num("ack-timeout-ms", 10000);
   connect_timeout_ms = opts.num("connect-timeout-ms", 20000);
   body.assign(static_cast<std::size_t>(opts.num("body-bytes", 64)), 'x');
+  ulid_client_ids = opts.str("client-ids", "ulid") != "counter";
   source_spread = static_cast<std::uint32_t>(opts.num("conns-per-source", 25000));
   fast_scan = !opts.has("no-fast-scan");
   loop_.on_tick = [this] { tick(); };
@@ -275,9 +277,14 @@ void Bench::send_message(Client& c, std::uint32_t r) {
   f += R"(,"channel":")";
   f += room.name;
   f += R"(","client_id":")";
-  f += c.user;
-  std::snprintf(num, sizeof num, "-%llu", static_cast<unsigned long long>(++c.sent));
-  f += num;
+  ++c.sent;
+  if (ulid_client_ids) {
+    f += new_client_id(id_rng, static_cast<std::int64_t>(sent_at));
+  } else {
+    f += c.user;
+    std::snprintf(num, sizeof num, "-%llu", static_cast<unsigned long long>(c.sent));
+    f += num;
+  }
   f += R"(","body":")";
   f += body;
   f += R"(","metadata":{"sent_at":)";

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/util/random.hpp"
 #include "hist.hpp"
 #include "options.hpp"
 #include "report.hpp"
@@ -127,6 +128,11 @@ class Bench : public Handler {
   double ack_timeout_ms = 10000;
   double connect_timeout_ms = 20000;
   std::string body;
+  /// Send client ids as the SDK makes them (ULID: time-ordered, `--client-ids
+  /// ulid`, the default) or as "<user>-<n>" (`--client-ids counter`), which
+  /// sorts by sender and so lands on a random page of the server's dedupe index.
+  bool ulid_client_ids = true;
+  Rng id_rng{Rng::entropy_seed()};
   std::uint32_t source_spread = 25000;  // connections per local source address
   bool spread_sources = false;
 

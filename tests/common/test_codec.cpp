@@ -187,6 +187,55 @@ TEST_CASE("nesting bombs are rejected before parsing") {
   CHECK(client_error(quoted) == Errc::ok);
 }
 
+TEST_CASE("the pre-parse scan: escapes inside strings, ASCII and non-ASCII frames") {
+  // An escaped quote or a trailing escaped backslash must not end or extend a
+  // string for the depth count: these brackets are all inside strings.
+  std::string tricky = R"({"type":"send","channel":"c","client_id":"a","body":"q\"[[[[\\",)";
+  tricky += R"("metadata":{"k":"\\\"{{{{{{{{{{{{{{{{{{{{"}})";
+  auto t = decode_client(tricky);
+  REQUIRE(t.ok());
+  CHECK(std::get<Send>(*t).body == "q\"[[[[\\");
+  // ...and a bracket right after such a string does count.
+  std::string deep = R"({"type":"send","channel":"c","client_id":"a","body":"\\","metadata":)";
+  deep += std::string(20, '[');
+  CHECK(client_error(deep) == Errc::too_deep);
+  // Non-ASCII text takes the validating parse and decodes byte for byte.
+  auto u = decode_client(R"({"type":"send","channel":"c","client_id":"a","body":"h\u00e9 🎉 é"})");
+  REQUIRE(u.ok());
+  CHECK(std::get<Send>(*u).body == "h\xC3\xA9 \xF0\x9F\x8E\x89 \xC3\xA9");
+  // ASCII-only frames are not validated byte by byte, yet still reject what
+  // JSON forbids in strings, and \u escapes still become UTF-8.
+  CHECK(client_error(std::string(R"({"type":"ping","x":"a)") + '\x01' + R"("})") ==
+        Errc::malformed_frame);
+  auto e = decode_client(R"({"type":"send","channel":"c","client_id":"a","body":"\u00e9\u4e2d"})");
+  REQUIRE(e.ok());
+  CHECK(std::get<Send>(*e).body == "\xC3\xA9\xE4\xB8\xAD");
+  CHECK(client_error(R"({"type":"send","channel":"c","client_id":"a","body":"\udc00"})") ==
+        Errc::malformed_frame);
+}
+
+TEST_CASE("encoding appends, escapes long strings and keeps no oversized buffer") {
+  Message m;
+  m.channel = "c";
+  m.seq = 1;
+  m.sender = "alice";
+  m.client_id = "a";
+  m.body = std::string(kMaxBodyBytes - 8, '"') + "\n\\ \x01 end";
+  MessageEvent ev;
+  ev.message = m;
+  std::string out = "prefix\n";
+  encode_to(ServerFrame{ev}, out);
+  REQUIRE(out.rfind("prefix\n", 0) == 0);
+  auto back = decode_server(std::string_view(out).substr(7), out.size());
+  REQUIRE_MESSAGE(back.ok(), (back.ok() ? "" : back.error().message));
+  CHECK(std::get<MessageEvent>(*back).message.body == m.body);
+  // rapidjson reserves 6 bytes per string byte while writing; the result
+  // must not keep that reservation (frames are queued and counted by size).
+  const std::string alone = encode(ServerFrame{ev});
+  CHECK(alone.capacity() <= 2 * alone.size() + 512);
+  CHECK(alone.size() > 2 * m.body.size());  // every quote escaped
+}
+
 TEST_CASE("size limits") {
   std::string big_body(kMaxBodyBytes + 1, 'a');
   CHECK(client_error(R"({"type":"send","channel":"c","client_id":"a","body":")" + big_body +

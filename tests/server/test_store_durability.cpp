@@ -493,6 +493,34 @@ TEST_CASE("store: an older schema version upgrades in place without losing rows"
   CHECK(f.send("alice", "old", "dup", "o1").already_applied);
 }
 
+TEST_CASE("store: the send dedupe index leads with the client id and finds resends") {
+  // SDK client ids are ULIDs (time first), so an index that leads with them
+  // appends at its end instead of dirtying one random page per sender.
+  StoreFixture f;
+  f.open();
+  REQUIRE(f.create("alice", "d", {"bob"}).ok());
+  REQUIRE(f.send("alice", "d", "one", "01JD3QW9Z5X8K2M4N6P8R0T2V4").seq == 1);
+  {
+    Db db;
+    REQUIRE(db.open(f.config.data_dir + "/chat.db", false).ok());
+    Query cols(db, "SELECT name FROM pragma_index_info('messages_by_client_id') ORDER BY seqno");
+    REQUIRE(cols.step());
+    CHECK(cols.text(0) == "client_id");
+    REQUIRE(cols.step());
+    CHECK(cols.text(0) == "sender");
+    Query plan(db, "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2");
+    REQUIRE(plan.step());
+    CHECK(plan.text(3).find("USING INDEX messages_by_client_id") != std::string::npos);
+  }
+  auto again = f.send("alice", "d", "one again", "01JD3QW9Z5X8K2M4N6P8R0T2V4");
+  CHECK(again.already_applied);
+  CHECK(again.seq == 1);
+  // The same client id from another sender is a different message.
+  auto bobs = f.send("bob", "d", "bob's", "01JD3QW9Z5X8K2M4N6P8R0T2V4");
+  CHECK_FALSE(bobs.already_applied);
+  CHECK(bobs.seq == 2);
+}
+
 TEST_CASE("store: a database newer than the binary is refused") {
   TempDir dir;
   {

@@ -13,33 +13,38 @@
 namespace chatsdk::proto {
 namespace {
 
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag;
 constexpr rapidjson::SizeType kMaxObjectMembers = 256;
 
-// Rejects nesting deeper than kMaxDepth before the parser sees the input, so a
-// nesting bomb costs one linear scan and never recursion.
-bool depth_within_limit(std::string_view s) noexcept {
+struct Prescan {
+  bool depth_ok = true;
+  bool ascii = true;
+};
+
+// One linear pass before the parser sees the input. It rejects nesting deeper
+// than kMaxDepth, so a nesting bomb costs this scan and never recursion, and
+// notes whether every byte is ASCII: ASCII is valid UTF-8, so the parser can
+// then skip its byte-by-byte validation (the common frame is all ASCII).
+Prescan prescan(std::string_view s) noexcept {
   int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
+  unsigned high = 0;  // OR of every byte: bit 7 set if any byte is not ASCII
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const char c = *p++;
+    high |= static_cast<unsigned char>(c);
     switch (c) {
       case '"':
-        in_string = true;
+        // Skip the string to its closing quote; a backslash escapes one byte.
+        while (p < end) {
+          const char d = *p++;
+          high |= static_cast<unsigned char>(d);
+          if (d == '"') break;
+          if (d == '\\' && p < end) high |= static_cast<unsigned char>(*p++);
+        }
         break;
       case '{':
       case '[':
-        if (++depth > kMaxDepth) return false;
+        if (++depth > kMaxDepth) return {false, false};
         break;
       case '}':
       case ']':
@@ -49,7 +54,7 @@ bool depth_within_limit(std::string_view s) noexcept {
         break;
     }
   }
-  return true;
+  return {true, (high & 0x80U) == 0};
 }
 
 // RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into the bytes
@@ -119,7 +124,8 @@ template <class Variant>
 Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
   using Reg = Registry<Variant>;
   if (bytes.size() > max_bytes) return Error{Errc::frame_too_large, "frame exceeds the size limit"};
-  if (!depth_within_limit(bytes)) return Error{Errc::too_deep, "JSON nesting exceeds 16 levels"};
+  const Prescan scan = prescan(bytes);
+  if (!scan.depth_ok) return Error{Errc::too_deep, "JSON nesting exceeds 16 levels"};
 
   // A stack buffer serves the DOM of a typical frame without touching malloc;
   // bigger frames spill into heap chunks. The parse stack's first block must
@@ -134,7 +140,11 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
   rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
                              rapidjson::MemoryPoolAllocator<>>
       doc(&value_alloc, kParseStackBytes, &parse_alloc);
-  doc.Parse<kParseFlags>(bytes.data(), bytes.size());
+  if (scan.ascii) {
+    doc.Parse<rapidjson::kParseDefaultFlags>(bytes.data(), bytes.size());
+  } else {
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(bytes.data(), bytes.size());
+  }
   if (doc.HasParseError()) {
     const auto code = doc.GetParseError();
     if (code == rapidjson::kParseErrorStringInvalidEncoding) {

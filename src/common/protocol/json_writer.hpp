@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -14,17 +16,60 @@
 
 namespace chatsdk::proto::detail {
 
-/// Appends straight into a std::string (no intermediate buffer copy).
+/// Appends straight into a std::string (no intermediate buffer copy). Writes
+/// through a raw cursor into spare room it keeps at the string's end, and
+/// honours rapidjson's PutReserve/PutUnsafe (overloads below), so a string's
+/// bytes are copied without a capacity check each (push_back per byte made an
+/// encode twice as slow). The destructor cuts the string to what was written.
 class StringSink {
  public:
   using Ch = char;
-  explicit StringSink(std::string& out) : out_(out) {}
-  void Put(char c) { out_.push_back(c); }
+  explicit StringSink(std::string& out) : out_(out) {
+    const std::size_t used = out_.size();
+    out_.resize(std::max(out_.capacity(), used + 256));
+    cur_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  ~StringSink() {
+    out_.resize(static_cast<std::size_t>(cur_ - out_.data()));
+    // rapidjson reserves 6 bytes per string byte (for \uXXXX escapes): give a
+    // big frame's unused tail back, queued frames are accounted by size.
+    if (out_.capacity() > 2 * out_.size() + 512) out_.shrink_to_fit();
+  }
+  StringSink(const StringSink&) = delete;
+  StringSink& operator=(const StringSink&) = delete;
+
+  void Put(char c) {
+    if (cur_ == end_) grow(1);
+    *cur_++ = c;
+  }
+  void PutUnsafe(char c) { *cur_++ = c; }
+  void Reserve(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - cur_) < n) grow(n);
+  }
   void Flush() {}
 
  private:
+  void grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(cur_ - out_.data());
+    out_.resize(std::max(out_.size() * 2, used + n));
+    cur_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+
   std::string& out_;
+  char* cur_ = nullptr;
+  char* end_ = nullptr;
 };
+
+// Found by argument-dependent lookup from rapidjson::Writer, and preferred to
+// rapidjson's generic templates (which reserve nothing and Put each byte).
+inline void PutReserve(StringSink& sink, std::size_t n) {
+  sink.Reserve(n);
+}
+inline void PutUnsafe(StringSink& sink, char c) {
+  sink.PutUnsafe(c);
+}
 
 using Writer = rapidjson::Writer<StringSink>;
 

@@ -1,6 +1,7 @@
 #include "server/store/checkpointer.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "server/log.hpp"
@@ -31,7 +32,10 @@ Result<void> Checkpointer::start(const std::string& path) {
   if (!db_.exec("PRAGMA journal_mode = WAL")) {
     return Error{Errc::io_error, "open checkpointer: " + db_.error()};
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-ckpt");
+    run();
+  });
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "server/store/sqlite_store.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -103,8 +105,15 @@ Result<void> SqliteStore::open() {
   checkpointer_.attach(wdb_);
 
   running_ = true;
-  wthread_ = std::thread([this] { writer_loop(); });
-  rthread_ = std::thread([this] { reader_loop(); });
+  // Named so that `top -H` and /proc/PID/task/*/comm tell the threads apart.
+  wthread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-writer");
+    writer_loop();
+  });
+  rthread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "store-reader");
+    reader_loop();
+  });
   log::info("store_open",
             {{"path", std::string_view(path_)},
              {"durability", config_.durability == Durability::full ? "full" : "normal"}});
