@@ -173,21 +173,35 @@ Result<Variant> decode_frame(std::string_view bytes, std::size_t max_bytes) {
   return Error{Errc::unknown_type, "unknown frame type '" + shown + "'"};
 }
 
+// A scratch buffer bigger than this is released after use (one huge history
+// page must not pin megabytes per thread).
+constexpr std::size_t kKeepScratchBytes = 64 * 1024;
+
 template <class Variant>
 void encode_frame(const Variant& frame, std::string& out) {
-  detail::StringSink sink(out);
-  detail::Writer writer(sink);
-  detail::JsonWriter fields(writer);
-  std::visit(
-      [&](const auto& f) {
-        using F = std::decay_t<decltype(f)>;
-        writer.StartObject();
-        writer.Key("type");
-        writer.String(F::kType.data(), static_cast<rapidjson::SizeType>(F::kType.size()));
-        const_cast<F&>(f).fields(fields);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-        writer.EndObject();
-      },
-      frame);
+  // Written into a per-thread scratch string, then appended to `out` in one
+  // copy: the sink's worst-case reservations land in a buffer that is reused,
+  // and `out` gets exactly the frame's bytes (queued frames are accounted by
+  // size), without growing a fresh string two or three times.
+  thread_local std::string scratch;
+  scratch.clear();
+  {
+    detail::StringSink sink(scratch);
+    detail::Writer writer(sink);
+    detail::JsonWriter fields(writer);
+    std::visit(
+        [&](const auto& f) {
+          using F = std::decay_t<decltype(f)>;
+          writer.StartObject();
+          writer.Key("type");
+          writer.String(F::kType.data(), static_cast<rapidjson::SizeType>(F::kType.size()));
+          const_cast<F&>(f).fields(fields);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+          writer.EndObject();
+        },
+        frame);
+  }
+  out.append(scratch);
+  if (scratch.capacity() > kKeepScratchBytes) scratch = std::string();
 }
 
 }  // namespace
@@ -209,14 +223,12 @@ void encode_to(const ServerFrame& frame, std::string& out) {
 
 std::string encode(const ClientFrame& frame) {
   std::string out;
-  out.reserve(128);
   encode_frame(frame, out);
   return out;
 }
 
 std::string encode(const ServerFrame& frame) {
   std::string out;
-  out.reserve(128);
   encode_frame(frame, out);
   return out;
 }

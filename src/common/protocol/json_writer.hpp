@@ -16,11 +16,13 @@
 
 namespace chatsdk::proto::detail {
 
-/// Appends straight into a std::string (no intermediate buffer copy). Writes
-/// through a raw cursor into spare room it keeps at the string's end, and
-/// honours rapidjson's PutReserve/PutUnsafe (overloads below), so a string's
-/// bytes are copied without a capacity check each (push_back per byte made an
-/// encode twice as slow). The destructor cuts the string to what was written.
+/// Appends to a std::string through a raw cursor into spare room it keeps at
+/// the string's end, and honours rapidjson's PutReserve/PutUnsafe (overloads
+/// below), so a string's bytes are copied without a capacity check each
+/// (push_back per byte made an encode twice as slow). rapidjson reserves its
+/// worst case, 6 bytes per string byte, so the codec gives it a reused scratch
+/// string rather than the frame's own. The destructor cuts the string to what
+/// was written.
 class StringSink {
  public:
   using Ch = char;
@@ -30,12 +32,7 @@ class StringSink {
     cur_ = out_.data() + used;
     end_ = out_.data() + out_.size();
   }
-  ~StringSink() {
-    out_.resize(static_cast<std::size_t>(cur_ - out_.data()));
-    // rapidjson reserves 6 bytes per string byte (for \uXXXX escapes): give a
-    // big frame's unused tail back, queued frames are accounted by size.
-    if (out_.capacity() > 2 * out_.size() + 512) out_.shrink_to_fit();
-  }
+  ~StringSink() { out_.resize(static_cast<std::size_t>(cur_ - out_.data())); }
   StringSink(const StringSink&) = delete;
   StringSink& operator=(const StringSink&) = delete;
 
