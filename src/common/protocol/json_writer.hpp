@@ -28,7 +28,9 @@ class StringSink {
   using Ch = char;
   explicit StringSink(std::string& out) : out_(out) {
     const std::size_t used = out_.size();
-    out_.resize(std::max(out_.capacity(), used + 256));
+    // Not up to the capacity: resize zero-fills, and a reused string may have
+    // kept a large one.
+    out_.resize(used + 256);
     cur_ = out_.data() + used;
     end_ = out_.data() + out_.size();
   }
