@@ -464,6 +464,8 @@ TEST_CASE("store: an older schema version upgrades in place without losing rows"
       INSERT INTO messages (channel, seq, version, created_version, sender, client_id, body, created_at, mentions)
         VALUES (1, 1, 2, 2, 'alice', 'o1', 'first', 1, '["bob"]'),
                (1, 2, 3, 3, 'alice', 'o2', 'second', 2, '');
+      INSERT INTO op_dedupe (user, client_id, kind, channel, seq, version)
+        VALUES ('alice', 'e1', 1, 'old', 1, 3);
       PRAGMA user_version = 1;
     )sql"));
   }
@@ -491,9 +493,21 @@ TEST_CASE("store: an older schema version upgrades in place without losing rows"
   CHECK(r.seq == 3);
   CHECK(r.version == 4);
   CHECK(f.send("alice", "old", "dup", "o1").already_applied);
+  // v4 copied the other ops' dedupe rows: an edit replayed with a stored
+  // client id is answered from them and changes nothing.
+  EditOp edit;
+  edit.user = "alice";
+  edit.channel = "old";
+  edit.client_id = "e1";
+  edit.seq = 1;
+  edit.body = "edited again";
+  auto replay = f.write(std::move(edit));
+  CHECK(replay.already_applied);
+  CHECK(replay.seq == 1);
+  CHECK(all_messages(f, "old")[0].body == "first");
 }
 
-TEST_CASE("store: the send dedupe index leads with the client id and finds resends") {
+TEST_CASE("store: the dedupe keys lead with the client id and find resends") {
   // SDK client ids are ULIDs (time first), so an index that leads with them
   // appends at its end instead of dirtying one random page per sender.
   StoreFixture f;
@@ -511,6 +525,12 @@ TEST_CASE("store: the send dedupe index leads with the client id and finds resen
     Query plan(db, "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2");
     REQUIRE(plan.step());
     CHECK(plan.text(3).find("USING INDEX messages_by_client_id") != std::string::npos);
+    // The other ops' dedupe table is keyed the same way.
+    Query key(db, "SELECT name FROM pragma_table_info('op_dedupe') WHERE pk > 0 ORDER BY pk");
+    REQUIRE(key.step());
+    CHECK(key.text(0) == "client_id");
+    REQUIRE(key.step());
+    CHECK(key.text(0) == "user");
   }
   auto again = f.send("alice", "d", "one again", "01JD3QW9Z5X8K2M4N6P8R0T2V4");
   CHECK(again.already_applied);

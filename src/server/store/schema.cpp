@@ -130,7 +130,26 @@ DROP INDEX messages_by_client_id;
 CREATE UNIQUE INDEX messages_by_client_id ON messages (client_id, sender);
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations{kV1, kV2, kV3};
+// v4: the same for the other ops' dedupe table (edits, deletes, reactions,
+// channel and member changes): its key leads with the client id. A WITHOUT
+// ROWID table cannot change its key in place, so it is copied.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE op_dedupe_v4 (
+  user      TEXT    NOT NULL,
+  client_id TEXT    NOT NULL,
+  kind      INTEGER NOT NULL,
+  channel   TEXT    NOT NULL,
+  seq       INTEGER NOT NULL DEFAULT 0,
+  version   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (client_id, user)
+) WITHOUT ROWID;
+INSERT INTO op_dedupe_v4 (user, client_id, kind, channel, seq, version)
+  SELECT user, client_id, kind, channel, seq, version FROM op_dedupe;
+DROP TABLE op_dedupe;
+ALTER TABLE op_dedupe_v4 RENAME TO op_dedupe;
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations{kV1, kV2, kV3, kV4};
 
 }  // namespace
 
