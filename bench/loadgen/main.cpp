@@ -35,8 +35,9 @@ void usage() {
       R"(usage: chatsdk-bench --scenario check|idle|pairs|room|storm [flags]
 common: --url URL[,URL] (ws://127.0.0.1:8080/ws)  --secret S  --server-pid PID[,PID]
         --run-id ID  --connect-concurrency N (200)  --connect-timeout-ms N (20000)
-        --ack-timeout-ms N (10000)  --body-bytes N (64)  --client-ids ulid|counter (ulid)  --warmup S (5)  --duration S (20)
+        --ack-timeout-ms N (10000)  --body-bytes N (64)  --warmup S (5)  --duration S (20)
         --drain S (5)  --max-time S (300)  --json-out FILE  --label TEXT
+        --client-ids ulid|counter (ulid: time-ordered, as the SDK makes them)
         --conns-per-source N (25000: above this, connections bind 127.0.0.2, .3, ...)
 idle : --conns C (5000) --room-size N (2) --hold S (10)
 pairs: --conns C (2000) --rate R msgs/s per client (1)
