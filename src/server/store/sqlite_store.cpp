@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "server/log.hpp"
+#include "server/store/page_cache_guard.hpp"
 #include "server/store/rows.hpp"
 #include "server/store/schema.hpp"
 #include "server/store/wal_write_vfs.hpp"
@@ -22,13 +23,17 @@ constexpr char kLoadChannels[] = "SELECT " CHATSDK_CHAN_COLS " FROM channels AS 
 constexpr char kLoadMembers[] =
     "SELECT channel, user, role FROM members WHERE removed = 0 ORDER BY channel, user";
 
-// SQLite's allocation statistics take a global mutex on every malloc; the
-// store never reads them. Only possible before SQLite initialises; later
-// calls fail harmlessly (SQLITE_MISUSE), e.g. when another module opened a
-// database first.
-void disable_memstatus() {
+// Process-wide SQLite settings, only possible before SQLite initialises;
+// later calls fail harmlessly (SQLITE_MISUSE), e.g. when another module
+// opened a database first:
+// - allocation statistics take a global mutex on every malloc; the store
+//   never reads them;
+// - the page cache guard (page_cache_guard.hpp) saves a scan of the whole
+//   page cache at the end of most write transactions.
+void configure_sqlite() {
   static std::once_flag once;
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  install_page_cache_guard();
 }
 
 // Checkpoint every ~40 MiB of WAL instead of SQLite's 4 MiB: a group commit
@@ -47,7 +52,7 @@ Error db_error(const Db& db, const char* what) {
 }  // namespace
 
 SqliteStore::SqliteStore(const Config& config, LoopPoster& poster, Metrics& metrics)
-    : config_((disable_memstatus(), config)),
+    : config_((configure_sqlite(), config)),
       poster_(poster),
       metrics_(metrics),
       path_((std::filesystem::path(config.data_dir) / "chat.db").string()),
