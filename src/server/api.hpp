@@ -68,6 +68,7 @@ struct Metrics {
   std::uint64_t refused_fd_limit = 0;             // accepted sockets closed at the fd ceiling
   std::atomic<std::uint64_t> commits{0};          // (any thread) store transactions
   std::atomic<std::uint64_t> commit_failures{0};  // (any thread)
+  std::atomic<std::uint64_t> wal_checkpoints{0};  // (any thread) WAL copied back and restarted
   /// Commit latency histogram buckets in microseconds (any thread).
   static constexpr std::uint64_t kCommitBucketsUs[] = {250,   500,   1000,  2500,   5000,
                                                        10000, 25000, 50000, 100000, 250000};

@@ -56,6 +56,7 @@ TEST_CASE("http: /metrics exposes counters, histogram, errors and process stats"
     f.metrics.errors_by_code[static_cast<int>(chatsdk::Errc::rate_limited)] = 3;
     f.metrics.observe_commit_us(300);
     f.metrics.observe_commit_us(7000);
+    f.metrics.wal_checkpoints = 4;
   });
   auto r = http_request(f.port(), "GET", "/metrics");
   REQUIRE(r.status == 200);
@@ -71,6 +72,7 @@ TEST_CASE("http: /metrics exposes counters, histogram, errors and process stats"
   CHECK(sample(r.body, "chatsdk_commit_latency_seconds_count") == 2);
   CHECK(sample(r.body, "chatsdk_commit_latency_seconds_sum") == doctest::Approx(0.0073));
   CHECK(sample(r.body, "chatsdk_commits_total") == 2);
+  CHECK(sample(r.body, "chatsdk_wal_checkpoints_total") == 4);
   CHECK(sample(r.body, "process_resident_memory_bytes") > 1e6);
   CHECK(sample(r.body, "process_open_fds") > 3);
   // Every non-comment line is "name[{labels}] value".

@@ -55,6 +55,9 @@ std::string render_metrics(const Metrics& m, const ProcessStats& p) {
   counter(out, "chatsdk_commits_total", "Store transactions committed.", load(m.commits));
   counter(out, "chatsdk_commit_failures_total", "Store transactions that failed.",
           load(m.commit_failures));
+  counter(out, "chatsdk_wal_checkpoints_total",
+          "WAL checkpoints completed (copied back into the database, WAL started over).",
+          load(m.wal_checkpoints));
 
   // Buckets are stored per interval; Prometheus wants cumulative counts.
   family(out, "chatsdk_commit_latency_seconds", "histogram", "Store commit latency.");

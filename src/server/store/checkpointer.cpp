@@ -124,7 +124,16 @@ void Checkpointer::run() {
     // Requested again by commits made during the last cycle, before the
     // writer started the WAL over: nothing worth copying yet.
     if (wal_frames_.load(std::memory_order_relaxed) < threshold_) continue;
-    if (cycle()) completed_.fetch_add(1, std::memory_order_relaxed);
+    if (cycle()) {
+      completed_.fetch_add(1, std::memory_order_relaxed);
+      if (completed_counter_) completed_counter_->fetch_add(1, std::memory_order_relaxed);
+      // The length the writer last reported is the old WAL's, which the
+      // RESTART just emptied; the writer's next commit starts a new one and
+      // reports its length. Without this, the check above saw the old length
+      // and ran a whole second cycle (passes, flushes and a RESTART that
+      // blocks the writer) on a WAL of a few dozen frames, after every cycle.
+      wal_frames_.store(0, std::memory_order_relaxed);
+    }
   }
 }
 

@@ -35,8 +35,13 @@ namespace chatsdk::server::store {
 
 class Checkpointer {
  public:
-  Checkpointer(std::uint32_t threshold_frames, std::uint32_t hard_limit_frames)
-      : threshold_(threshold_frames), hard_limit_(hard_limit_frames) {}
+  /// `completed_counter`, when given, is also incremented per completed
+  /// checkpoint (the server's metrics).
+  Checkpointer(std::uint32_t threshold_frames, std::uint32_t hard_limit_frames,
+               std::atomic<std::uint64_t>* completed_counter = nullptr)
+      : threshold_(threshold_frames),
+        hard_limit_(hard_limit_frames),
+        completed_counter_(completed_counter) {}
   ~Checkpointer() { stop(); }
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -67,6 +72,7 @@ class Checkpointer {
   std::string path_;  // the database file; its WAL is path_ + "-wal"
   const std::uint32_t threshold_;
   const std::uint32_t hard_limit_;
+  std::atomic<std::uint64_t>* const completed_counter_;
   Db db_;
   std::mutex mu_;
   std::condition_variable cv_;

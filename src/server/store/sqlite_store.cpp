@@ -58,7 +58,7 @@ SqliteStore::SqliteStore(const Config& config, LoopPoster& poster, Metrics& metr
       path_((std::filesystem::path(config.data_dir) / "chat.db").string()),
       writer_(config_, wdb_),
       reader_(config_, rdb_),
-      checkpointer_(kCheckpointFrames, kWriterCheckpointFrames),
+      checkpointer_(kCheckpointFrames, kWriterCheckpointFrames, &metrics.wal_checkpoints),
       quota_(config.max_db_bytes),
       quota_changed_(true) {}
 
