@@ -32,8 +32,14 @@ constexpr char kLoadMembers[] =
 //   page cache at the end of most write transactions.
 void configure_sqlite() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-  install_page_cache_guard();
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (!install_page_cache_guard()) {
+      log::warn("sqlite_page_cache_guard_unavailable",
+                {{"detail", std::string_view("SQLite was initialised before the store: "
+                                             "commits may scan the whole page cache")}});
+    }
+  });
 }
 
 // Checkpoint every ~40 MiB of WAL instead of SQLite's 4 MiB: a group commit
