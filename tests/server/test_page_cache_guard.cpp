@@ -25,6 +25,14 @@ void require_guard_installed() {
   REQUIRE(sqlite3_initialize() == SQLITE_OK);
 }
 
+/// A fresh database file with the guard installed, set up like the store's
+/// writer connection.
+struct GuardedDb {
+  test::TempDir dir;
+  Db db;
+  GuardedDb();
+};
+
 void open_writer(Db& db, const std::string& path) {
   REQUIRE(db.open(path, false));
   REQUIRE(db.exec("PRAGMA journal_mode = WAL"));
@@ -35,10 +43,15 @@ void open_writer(Db& db, const std::string& path) {
   REQUIRE(db.exec("CREATE UNIQUE INDEX m_by_seq ON m (ch, seq)"));
 }
 
+GuardedDb::GuardedDb() {
+  require_guard_installed();
+  open_writer(db, dir.path + "/t.db");
+}
+
 /// Inserts `per_txn` rows into random channels per transaction; returns the
 /// rows inserted. `commit` false rolls every transaction back.
-std::int64_t insert_batches(Db& db, std::vector<std::int64_t>& seqs, int transactions,
-                            int per_txn, std::size_t body_bytes, bool commit) {
+std::int64_t insert_batches(Db& db, std::vector<std::int64_t>& seqs, int transactions, int per_txn,
+                            std::size_t body_bytes, bool commit) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<std::size_t> pick(0, seqs.size() - 1);
   const std::string body(body_bytes, 'b');
@@ -61,12 +74,6 @@ std::int64_t insert_batches(Db& db, std::vector<std::int64_t>& seqs, int transac
   return commit ? rows : 0;
 }
 
-std::int64_t scalar(Db& db, const char* sql) {
-  Query q(db, sql);
-  REQUIRE_MESSAGE(q.step(), db.error());
-  return q.i64(0);
-}
-
 std::string integrity(Db& db) {
   Query q(db, "PRAGMA integrity_check");
   REQUIRE(q.step());
@@ -74,10 +81,8 @@ std::string integrity(Db& db) {
 }
 
 TEST_CASE("page cache guard: commits after page splits skip the cache scan, data intact") {
-  require_guard_installed();
-  test::TempDir dir;
-  Db db;
-  open_writer(db, dir.path + "/t.db");
+  GuardedDb g;
+  Db& db = g.db;
   std::vector<std::int64_t> seqs(1000, 0);
 
   auto& stats = page_cache_guard_stats();
@@ -93,38 +98,36 @@ TEST_CASE("page cache guard: commits after page splits skip the cache scan, data
   CHECK(skipped + forwarded >= 1500);
   CHECK(skipped >= 1400);
   CHECK(integrity(db) == "ok");
-  CHECK(scalar(db, "SELECT count(*) FROM m") == rows);
-  CHECK(scalar(db, "SELECT count(*) FROM m WHERE length(body) = 60") == rows);
+  CHECK(test::query_i64(db, "SELECT count(*) FROM m") == rows);
+  CHECK(test::query_i64(db, "SELECT count(*) FROM m WHERE length(body) = 60") == rows);
 }
 
 TEST_CASE("page cache guard: a rollback that grew the file still drops the pages past its end") {
-  require_guard_installed();
-  test::TempDir dir;
-  Db db;
-  open_writer(db, dir.path + "/t.db");
+  GuardedDb g;
+  Db& db = g.db;
   std::vector<std::int64_t> seqs(200, 0);
   const std::int64_t kept = insert_batches(db, seqs, 20, 16, 100, true);
-  const std::int64_t pages = scalar(db, "PRAGMA page_count");
+  const std::int64_t pages = test::query_i64(db, "PRAGMA page_count");
 
   auto& stats = page_cache_guard_stats();
   const auto forwarded0 = stats.truncates_forwarded.load();
   // Large rows: the rolled-back transaction allocates many pages past the end.
   insert_batches(db, seqs, 1, 400, 2000, false);
   CHECK(stats.truncates_forwarded.load() - forwarded0 == 1);
-  CHECK(scalar(db, "PRAGMA page_count") == pages);
+  CHECK(test::query_i64(db, "PRAGMA page_count") == pages);
 
   // The numbers those pages had are used again, for other contents.
   const std::int64_t more = insert_batches(db, seqs, 30, 20, 1500, true);
-  CHECK(scalar(db, "PRAGMA page_count") > pages);
+  CHECK(test::query_i64(db, "PRAGMA page_count") > pages);
   CHECK(integrity(db) == "ok");
-  CHECK(scalar(db, "SELECT count(*) FROM m") == kept + more);
-  CHECK(scalar(db, "SELECT count(*) FROM m WHERE length(body) = 2000") == 0);
+  CHECK(test::query_i64(db, "SELECT count(*) FROM m") == kept + more);
+  CHECK(test::query_i64(db, "SELECT count(*) FROM m WHERE length(body) = 2000") == 0);
 
   // A second connection reads the same rows from the file and WAL.
   Db reader;
-  REQUIRE(reader.open(dir.path + "/t.db", true));
-  CHECK(scalar(reader, "SELECT count(*) FROM m") == kept + more);
-  CHECK(scalar(reader, "SELECT sum(length(body)) FROM m") == kept * 100 + more * 1500);
+  REQUIRE(reader.open(g.dir.path + "/t.db", true));
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m") == kept + more);
+  CHECK(test::query_i64(reader, "SELECT sum(length(body)) FROM m") == kept * 100 + more * 1500);
 }
 
 }  // namespace

@@ -28,6 +28,15 @@ struct TempDir {
   }
 };
 
+/// The store writer's settings on a table of 1 KiB rows.
+void open_writer(Db& writer, const std::string& path) {
+  REQUIRE(writer.open(path, false));
+  REQUIRE(writer.exec("PRAGMA journal_mode = WAL"));
+  REQUIRE(writer.exec("PRAGMA synchronous = NORMAL"));
+  REQUIRE(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"));
+  writer.set_fine_busy_timeout(5000);
+}
+
 /// Commits `n` transactions of one 1 KiB row each: every commit appends frames.
 void commit_rows(Db& db, int n, int& next_id) {
   for (int i = 0; i < n; ++i) {
@@ -41,11 +50,7 @@ TEST_CASE("checkpointer: a busy writer's WAL is copied back and starts over") {
   TempDir dir;
   const std::string path = (dir.path / "c.db").string();
   Db writer;
-  REQUIRE(writer.open(path, false));
-  REQUIRE(writer.exec("PRAGMA journal_mode = WAL"));
-  REQUIRE(writer.exec("PRAGMA synchronous = NORMAL"));
-  REQUIRE(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"));
-  writer.set_fine_busy_timeout(5000);
+  open_writer(writer, path);
 
   std::atomic<std::uint64_t> counted{0};
   Checkpointer ckpt(/*threshold_frames=*/50, /*hard_limit_frames=*/100000, &counted);
@@ -91,11 +96,7 @@ TEST_CASE("checkpointer: one cycle per WAL that reached the threshold, none on t
   TempDir dir;
   const std::string path = (dir.path / "c.db").string();
   Db writer;
-  REQUIRE(writer.open(path, false));
-  REQUIRE(writer.exec("PRAGMA journal_mode = WAL"));
-  REQUIRE(writer.exec("PRAGMA synchronous = NORMAL"));
-  REQUIRE(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"));
-  writer.set_fine_busy_timeout(5000);
+  open_writer(writer, path);
 
   Checkpointer ckpt(/*threshold_frames=*/400, /*hard_limit_frames=*/100000);
   REQUIRE(ckpt.start(path));
@@ -104,7 +105,8 @@ TEST_CASE("checkpointer: one cycle per WAL that reached the threshold, none on t
   // for a checkpoint again, of the same WAL), and stop right after the
   // cycle's RESTART: the WAL that starts over then holds a few frames.
   int next_id = 1;
-  for (int i = 0; i < 200000 && ckpt.completed() == 0; ++i) commit_rows(writer, 1, next_id);
+  for (int i = 0; i < 200000 && ckpt.completed() == 0; ++i)
+    commit_rows(writer, 1, next_id);
   REQUIRE(ckpt.completed() == 1);
   // A second cycle would start within microseconds; give it far longer.
   ::usleep(300 * 1000);
@@ -116,9 +118,7 @@ TEST_CASE("checkpointer: below the threshold nothing is checkpointed") {
   TempDir dir;
   const std::string path = (dir.path / "c.db").string();
   Db writer;
-  REQUIRE(writer.open(path, false));
-  REQUIRE(writer.exec("PRAGMA journal_mode = WAL"));
-  REQUIRE(writer.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"));
+  open_writer(writer, path);
   Checkpointer ckpt(100000, 200000);
   REQUIRE(ckpt.start(path));
   ckpt.attach(writer);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -34,6 +35,13 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+/// The first column of the first row of `sql` (counts, sums, pragmas).
+inline std::int64_t query_i64(Db& db, const char* sql) {
+  Query q(db, sql);
+  REQUIRE_MESSAGE(q.step(), db.error());
+  return q.i64(0);
+}
 
 /// Runs posted functions on the test thread when pumped.
 class TestPoster final : public LoopPoster {

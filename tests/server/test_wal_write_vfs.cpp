@@ -10,6 +10,7 @@
 
 #include "server/store/sqlite_db.hpp"
 #include "server/store/wal_write_vfs.hpp"
+#include "test_store_fixture.hpp"
 
 namespace chatsdk::server::store {
 namespace {
@@ -38,12 +39,6 @@ void open_wal_writer(Db& db, const std::string& path) {
   REQUIRE(db.open(path, false, vfs));
   REQUIRE(db.exec("PRAGMA journal_mode = WAL"));
   REQUIRE(db.exec("PRAGMA synchronous = NORMAL"));
-}
-
-std::int64_t count_rows(Db& db, const char* sql) {
-  Query q(db, sql);
-  REQUIRE_MESSAGE(q.step(), db.error());
-  return q.i64(0);
 }
 
 TEST_CASE("wal vfs: a transaction's frames go out in one write, readable everywhere") {
@@ -76,13 +71,14 @@ TEST_CASE("wal vfs: a transaction's frames go out in one write, readable everywh
   // the writer is still open (it reads the frames from the WAL file).
   Db reader;
   REQUIRE(reader.open(t.path, true));
-  CHECK(count_rows(reader, "SELECT count(*) FROM m") == 50 * kTransactions);
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m") == 50 * kTransactions);
   reader.close();
   writer.close();
   // ...and after the writer closed (checkpointed), from the database file.
   REQUIRE(reader.open(t.path, true));
-  CHECK(count_rows(reader, "SELECT count(*) FROM m") == 50 * kTransactions);
-  CHECK(count_rows(reader, "SELECT count(*) FROM m WHERE length(v) = 300") == 50 * kTransactions);
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m") == 50 * kTransactions);
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m WHERE length(v) = 300") ==
+        50 * kTransactions);
 }
 
 TEST_CASE("wal vfs: rollbacks, big transactions and reads inside a transaction") {
@@ -99,7 +95,7 @@ TEST_CASE("wal vfs: rollbacks, big transactions and reads inside a transaction")
     Query q(writer, "INSERT INTO m (v) VALUES (zeroblob(8000))");
     REQUIRE_MESSAGE(q.run(), writer.error());
   }
-  CHECK(count_rows(writer, "SELECT count(*) FROM m") == 400);
+  CHECK(test::query_i64(writer, "SELECT count(*) FROM m") == 400);
   REQUIRE(writer.exec("COMMIT"));
 
   // A rolled-back transaction leaves nothing, and the next one commits.
@@ -113,8 +109,8 @@ TEST_CASE("wal vfs: rollbacks, big transactions and reads inside a transaction")
 
   Db reader;
   REQUIRE(reader.open(t.path, true));
-  CHECK(count_rows(reader, "SELECT count(*) FROM m") == 401);
-  CHECK(count_rows(reader, "SELECT count(*) FROM m WHERE length(v) = 8000") == 400);
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m") == 401);
+  CHECK(test::query_i64(reader, "SELECT count(*) FROM m WHERE length(v) = 8000") == 400);
   reader.close();
   REQUIRE(writer.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   Query check(writer, "PRAGMA integrity_check");

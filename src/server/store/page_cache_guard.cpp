@@ -15,9 +15,9 @@ sqlite3_pcache_methods2 g_inner{};  // the cache the guard wraps
 /// knows about the page numbers in it.
 struct GuardedCache {
   sqlite3_pcache* inner = nullptr;
-  unsigned max_key = 0;       // no page has a larger number, except parked ones
-  unsigned parked = 0;        // pages renumbered above max_key (a split's temporary number)
-  unsigned parked_max = 0;    // the largest number a parked page got
+  unsigned max_key = 0;     // no page has a larger number, except parked ones
+  unsigned parked = 0;      // pages renumbered above max_key (a split's temporary number)
+  unsigned parked_max = 0;  // the largest number a parked page got
 };
 
 GuardedCache* guarded(sqlite3_pcache* p) {
